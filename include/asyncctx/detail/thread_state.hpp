@@ -1,0 +1,74 @@
+// The per-thread current context and the primitives that install and restore it.
+//
+// Invariant: `t_current` owns one reference to the frame it points to (or is null, the
+// empty context). Everything that installs a frame either hands over a reference it owns
+// (`context_swap`) or takes a new one, so the thread never borrows a frame somebody else
+// might free while it is current.
+#pragma once
+
+#include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/frame.hpp>
+
+#include <cstdint>
+#include <utility>
+
+namespace asyncctx::detail {
+
+// `inline constinit` keeps the access a single %fs-relative load: the definition is visible
+// and needs no dynamic initialisation, so no TLS wrapper call is emitted.
+inline constinit thread_local frame* t_current = nullptr;
+
+// Bumped whenever a region (a run, a task step) ends with a different context current than
+// the one it installed. Scopes created before the bump that are restored out of order know
+// that they were already unwound. See scope.hpp.
+inline constinit thread_local std::uint64_t t_unwind_epoch = 0;
+
+ASYNCCTX_ALWAYS_INLINE frame* current_frame() noexcept { return t_current; }
+
+// A new owning reference to the current frame (a capture: one pointer copy + one increment).
+ASYNCCTX_ALWAYS_INLINE frame* capture_current() noexcept {
+  frame* f = t_current;
+  retain(f);
+  return f;
+}
+
+ASYNCCTX_ALWAYS_INLINE const entry* find_current(std::uint64_t key) noexcept {
+  const frame* f = t_current;
+  if (f == nullptr) return nullptr;
+  return f->find(key);
+}
+
+// Replaces the current frame with `owned` (a reference the caller hands over) and releases
+// the one that was current. Used by enter_with.
+inline void replace_current(frame* owned) noexcept {
+  frame* old = std::exchange(t_current, owned);
+  release(old);
+}
+
+// Installs `owned` (a reference handed over) for the lifetime of the guard, then puts back
+// the previous context, also when unwinding. Whatever is current at the end (the installed
+// frame, or one an enter_with inside made) is released after the previous one is back, so
+// destructors of values run in the outer context.
+class context_swap {
+ public:
+  ASYNCCTX_ALWAYS_INLINE explicit context_swap(frame* owned) noexcept
+      : saved_(t_current), installed_(owned) {
+    t_current = owned;
+  }
+  context_swap(const context_swap&) = delete;
+  context_swap& operator=(const context_swap&) = delete;
+  ASYNCCTX_ALWAYS_INLINE ~context_swap() {
+    frame* now = t_current;
+    t_current = saved_;
+    if (now != installed_) [[unlikely]] {
+      ++t_unwind_epoch;
+    }
+    release(now);
+  }
+
+ private:
+  frame* saved_;
+  frame* installed_;
+};
+
+}  // namespace asyncctx::detail

@@ -1,0 +1,116 @@
+// asyncctx::scope: a binding made by variable::set / async_local_storage::with_scope that
+// lasts until the scope ends (RAII), like a TC39-style "using" or Python's ContextVar token.
+//
+// Scopes nest and must end in LIFO order on their thread: a scope is restored while the
+// context it installed is still current. Misuse is detected and reported through
+// asyncctx::set_misuse_handler (by default a debug-build abort with a message). Defined
+// behaviour when the handler returns (release builds):
+//   * a scope restored while a later scope (or an enter_with after it) is still in force puts
+//     the thread back to the context from before it, ending everything bound after it, as
+//     unwinding a stack would; the scopes ended that way then do nothing when restored;
+//   * a scope restored after its context was already unwound (by the above, or because the
+//     run / task it was created in has ended), or on another thread than the one whose
+//     context it changed, changes nothing.
+// Thread-safety: a scope belongs to the code that created it; it is not shared.
+#pragma once
+
+#include <asyncctx/detail/thread_state.hpp>
+#include <asyncctx/misuse.hpp>
+
+#include <cstdint>
+#include <utility>
+
+namespace asyncctx {
+
+class scope;
+
+namespace detail {
+struct scope_access {
+  static scope install(frame* owned) noexcept;
+};
+}  // namespace detail
+
+class [[nodiscard]] scope {
+ public:
+  // An inert scope that restores nothing.
+  scope() noexcept = default;
+
+  scope(scope&& other) noexcept
+      : saved_(other.saved_),
+        installed_(other.installed_),
+        epoch_(other.epoch_),
+        thread_(other.thread_),
+        active_(std::exchange(other.active_, false)) {}
+
+  scope& operator=(scope&& other) noexcept {
+    if (this != &other) {
+      restore();
+      saved_ = other.saved_;
+      installed_ = other.installed_;
+      epoch_ = other.epoch_;
+      thread_ = other.thread_;
+      active_ = std::exchange(other.active_, false);
+    }
+    return *this;
+  }
+
+  scope(const scope&) = delete;
+  scope& operator=(const scope&) = delete;
+
+  ~scope() { restore(); }
+
+  // True until restore() (or the destructor) ends the binding.
+  bool active() const noexcept { return active_; }
+
+  // Ends the binding now: the context from before the scope is current again. Idempotent.
+  void restore() noexcept {
+    if (!active_) return;
+    active_ = false;
+    if (detail::t_current == installed_) [[likely]] {
+      detail::frame* now = std::exchange(detail::t_current, saved_);
+      detail::release(now);
+      return;
+    }
+    restore_out_of_order();
+  }
+
+ private:
+  friend struct detail::scope_access;
+
+  void restore_out_of_order() noexcept {
+    if (thread_ == &detail::t_unwind_epoch && epoch_ == detail::t_unwind_epoch) {
+      detail::frame* now = std::exchange(detail::t_current, saved_);
+      ++detail::t_unwind_epoch;
+      detail::release(now);
+      detail::report_misuse(
+          "scope restored out of LIFO order: a scope (or enter_with) opened after it is still in "
+          "force; the thread goes back to the context from before this scope");
+    } else {
+      detail::release(saved_);
+      detail::report_misuse(
+          "scope restored after its context was already unwound (an enclosing run or task "
+          "ended, an outer scope was restored first, or it is restored on another thread); "
+          "nothing changes");
+    }
+  }
+
+  detail::frame* saved_ = nullptr;      // owned: the context to put back
+  detail::frame* installed_ = nullptr;  // not owned: only compared, never dereferenced
+  std::uint64_t epoch_ = 0;
+  const void* thread_ = nullptr;
+  bool active_ = false;
+};
+
+namespace detail {
+inline scope scope_access::install(frame* owned) noexcept {
+  scope s;
+  s.saved_ = std::exchange(t_current, owned);
+  s.installed_ = owned;
+  s.epoch_ = t_unwind_epoch;
+  s.thread_ = &t_unwind_epoch;
+  s.active_ = true;
+  return s;
+}
+}  // namespace detail
+
+}  // namespace asyncctx

@@ -1,0 +1,191 @@
+#include <asyncctx/async_hooks.hpp>
+#include <asyncctx/detail/thread_state.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace asyncctx {
+namespace detail {
+
+struct hook_state {
+  explicit hook_state(hook_callbacks cb) : callbacks(std::move(cb)) {}
+  hook_callbacks callbacks;
+  std::atomic<bool> enabled{false};
+  std::atomic<int> in_flight{0};  // callbacks of this hook running now, on any thread
+};
+
+namespace {
+
+using hook_list = std::vector<std::shared_ptr<hook_state>>;
+
+struct registry {
+  std::mutex mutex;
+  std::shared_ptr<const hook_list> hooks = std::make_shared<const hook_list>();
+  hook_error_handler on_error;
+};
+
+registry& the_registry() {
+  static registry r;  // NOLINT: process-wide by design
+  return r;
+}
+
+std::shared_ptr<const hook_list> enabled_hooks() {
+  registry& r = the_registry();
+  std::lock_guard lock(r.mutex);
+  return r.hooks;
+}
+
+// Callbacks of hooks running on this thread, innermost last: disable() from inside a
+// callback must not wait for itself.
+thread_local std::vector<const hook_state*> t_running;
+
+void report_hook_error(std::exception_ptr error) noexcept {
+  hook_error_handler handler;
+  {
+    registry& r = the_registry();
+    std::lock_guard lock(r.mutex);
+    handler = r.on_error;
+  }
+  try {
+    if (handler) {
+      handler(error);
+      return;
+    }
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "asyncctx: exception in an async hook callback: %s\n", e.what());
+    } catch (...) {
+      std::fputs("asyncctx: exception in an async hook callback\n", stderr);
+    }
+  } catch (...) {
+    std::fputs("asyncctx: the hook error handler threw; ignored\n", stderr);
+  }
+}
+
+// Calls `invoke` with the callbacks of every enabled hook. Each call runs in a guard that keeps the current
+// context and ids as they were, whatever the callback does.
+template <class Invoke>
+void emit(Invoke&& invoke) noexcept {
+  std::shared_ptr<const hook_list> hooks;
+  try {
+    hooks = enabled_hooks();
+  } catch (...) {
+    return;
+  }
+  for (const auto& h : *hooks) {
+    // seq_cst pairs with disable(): either disable sees this call in flight and waits for
+    // it, or this call sees the hook disabled and skips it.
+    h->in_flight.fetch_add(1, std::memory_order_seq_cst);
+    if (h->enabled.load(std::memory_order_seq_cst)) {
+      const async_id saved_id = t_execution_id;
+      const async_id saved_trigger = t_trigger_id;
+      frame* saved = capture_current();  // keeps the context alive whatever the callback does
+      std::exception_ptr error;
+      t_running.push_back(h.get());
+      try {
+        invoke(h->callbacks);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      t_running.pop_back();
+      if (t_current != saved) {
+        replace_current(saved);  // undo the callback's change; our reference goes to the thread
+      } else {
+        release(saved);
+      }
+      t_execution_id = saved_id;
+      t_trigger_id = saved_trigger;
+      if (error) report_hook_error(error);
+    }
+    h->in_flight.fetch_sub(1, std::memory_order_seq_cst);
+  }
+}
+
+}  // namespace
+
+void emit_init(async_id id, std::string_view type, async_id trigger, const void* resource) noexcept {
+  emit([&](const hook_callbacks& cb) {
+    if (cb.init) cb.init(id, type, trigger, resource);
+  });
+}
+void emit_before(async_id id) noexcept {
+  emit([&](const hook_callbacks& cb) {
+    if (cb.before) cb.before(id);
+  });
+}
+void emit_after(async_id id) noexcept {
+  emit([&](const hook_callbacks& cb) {
+    if (cb.after) cb.after(id);
+  });
+}
+void emit_destroy(async_id id) noexcept {
+  emit([&](const hook_callbacks& cb) {
+    if (cb.destroy) cb.destroy(id);
+  });
+}
+void emit_promise_resolve(async_id id) noexcept {
+  emit([&](const hook_callbacks& cb) {
+    if (cb.promise_resolve) cb.promise_resolve(id);
+  });
+}
+
+}  // namespace detail
+
+async_hook create_hook(hook_callbacks callbacks) {
+  return async_hook(std::make_shared<detail::hook_state>(std::move(callbacks)));
+}
+
+async_hook& async_hook::enable() {
+  if (!state_ || state_->enabled.load()) return *this;
+  detail::registry& r = detail::the_registry();
+  std::lock_guard lock(r.mutex);
+  auto next = std::make_shared<detail::hook_list>(*r.hooks);
+  next->push_back(state_);
+  r.hooks = std::move(next);
+  state_->enabled.store(true, std::memory_order_release);
+  detail::g_enabled_hooks.fetch_add(1, std::memory_order_relaxed);
+  return *this;
+}
+
+async_hook& async_hook::disable() {
+  if (!state_) return *this;
+  {
+    detail::registry& r = detail::the_registry();
+    std::lock_guard lock(r.mutex);
+    if (!state_->enabled.load()) return *this;
+    state_->enabled.store(false, std::memory_order_seq_cst);
+    auto next = std::make_shared<detail::hook_list>(*r.hooks);
+    std::erase(*next, state_);
+    r.hooks = std::move(next);
+    detail::g_enabled_hooks.fetch_sub(1, std::memory_order_relaxed);
+  }
+  // Wait for callbacks already running on other threads; ours (if disable is called from
+  // inside a callback of this very hook) are further up this thread's stack.
+  const auto mine = static_cast<int>(std::count(detail::t_running.begin(), detail::t_running.end(), state_.get()));
+  while (state_->in_flight.load(std::memory_order_seq_cst) > mine) std::this_thread::yield();
+  return *this;
+}
+
+bool async_hook::enabled() const noexcept { return state_ && state_->enabled.load(); }
+
+async_hook& async_hook::operator=(async_hook&& other) noexcept {
+  if (this != &other) {
+    disable();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+async_hook::~async_hook() { disable(); }
+
+hook_error_handler set_hook_error_handler(hook_error_handler handler) {
+  detail::registry& r = detail::the_registry();
+  std::lock_guard lock(r.mutex);
+  return std::exchange(r.on_error, std::move(handler));
+}
+
+}  // namespace asyncctx

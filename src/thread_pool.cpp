@@ -1,0 +1,74 @@
+#include <asyncctx/thread_pool.hpp>
+
+#include <cstdio>
+
+namespace asyncctx {
+
+thread_pool::thread_pool(std::size_t threads, error_handler on_error) : on_error_(std::move(on_error)) {
+  if (threads == 0) threads = 1;
+  workers_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+}
+
+thread_pool::~thread_pool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_all();
+  for (auto& w : workers_) w.join();
+  // Workers drain the queue before they leave, so nothing is left holding a context.
+}
+
+void thread_pool::push(detail::frame* context, detail::unique_function fn) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(task{context, std::move(fn)});
+  }
+  ready_.notify_one();
+}
+
+void thread_pool::wait_idle() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+}
+
+void thread_pool::work() {
+  for (;;) {
+    task t;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to run
+      t = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    {
+      // The task's reference goes to the thread; the guard releases it and puts the
+      // worker's own (empty) context back, also if the task changed it.
+      detail::context_swap in_context(std::exchange(t.context, nullptr));
+      try {
+        t.fn();
+      } catch (...) {
+        if (on_error_) {
+          try {
+            on_error_(std::current_exception());
+          } catch (...) {
+            std::fputs("asyncctx: thread_pool error handler threw; ignored\n", stderr);
+          }
+        } else {
+          std::fputs("asyncctx: exception escaped a thread_pool task; ignored\n", stderr);
+        }
+      }
+      t.fn = {};  // the task's captures die in its context, before the worker leaves it
+    }
+    {
+      std::lock_guard lock(mutex_);
+      --running_;
+      if (running_ == 0 && queue_.empty()) idle_.notify_all();
+    }
+  }
+}
+
+}  // namespace asyncctx
