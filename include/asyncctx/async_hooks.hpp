@@ -38,9 +38,7 @@ inline constinit thread_local async_id t_execution_id = 1;
 inline constinit thread_local async_id t_trigger_id = 0;
 inline std::atomic<int> g_enabled_hooks{0};
 
-ASYNCCTX_ALWAYS_INLINE bool hooks_enabled() noexcept {
-  return g_enabled_hooks.load(std::memory_order_relaxed) != 0;
-}
+ASYNCCTX_ALWAYS_INLINE bool hooks_enabled() noexcept { return g_enabled_hooks.load(std::memory_order_relaxed) != 0; }
 
 // Ids come from a global counter in blocks of 1024 per thread: no shared cache line per id.
 inline std::atomic<async_id> g_next_async_id_block{2};
@@ -68,12 +66,14 @@ class callback_scope {
       : id_(id), saved_id_(t_execution_id), saved_trigger_(t_trigger_id), hooked_(hooks_enabled()) {
     t_execution_id = id;
     t_trigger_id = trigger;
-    if (hooked_) [[unlikely]] emit_before(id);
+    if (hooked_) [[unlikely]]
+      emit_before(id);
   }
   callback_scope(const callback_scope&) = delete;
   callback_scope& operator=(const callback_scope&) = delete;
   ~callback_scope() {
-    if (hooked_) [[unlikely]] emit_after(id_);
+    if (hooked_) [[unlikely]]
+      emit_after(id_);
     t_execution_id = saved_id_;
     t_trigger_id = saved_trigger_;
   }

@@ -27,7 +27,8 @@ class async_resource {
  public:
   explicit async_resource(std::string type, asyncctx::async_id trigger = execution_async_id())
       : type_(std::move(type)), id_(detail::new_async_id()), trigger_(trigger), frame_(detail::capture_current()) {
-    if (detail::hooks_enabled()) [[unlikely]] detail::emit_init(id_, type_, trigger_, this);
+    if (detail::hooks_enabled()) [[unlikely]]
+      detail::emit_init(id_, type_, trigger_, this);
   }
   // A resource is an identity (hooks receive its address): neither copied nor moved.
   async_resource(const async_resource&) = delete;

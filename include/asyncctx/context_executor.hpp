@@ -20,9 +20,13 @@ struct probe_fn {
   void operator()() const {}
 };
 template <class Ex>
-concept has_execute = requires(Ex& ex) { ex.execute(probe_fn{}); };
+concept has_execute = requires(Ex& ex) {
+  ex.execute(probe_fn{});
+};
 template <class Ex>
-concept has_post = requires(Ex& ex) { ex.post(probe_fn{}); };
+concept has_post = requires(Ex& ex) {
+  ex.post(probe_fn{});
+};
 }  // namespace detail
 
 template <class Ex>
@@ -33,8 +37,7 @@ class context_executor {
  public:
   using inner_executor_type = Ex;
 
-  explicit context_executor(Ex inner) noexcept(std::is_nothrow_move_constructible_v<Ex>)
-      : inner_(std::move(inner)) {}
+  explicit context_executor(Ex inner) noexcept(std::is_nothrow_move_constructible_v<Ex>) : inner_(std::move(inner)) {}
 
   // Runs f() through the inner executor, in the caller's current context.
   template <class F>
@@ -53,9 +56,7 @@ class context_executor {
   Ex& inner() noexcept { return inner_; }
   const Ex& inner() const noexcept { return inner_; }
 
-  friend bool operator==(const context_executor& a, const context_executor& b)
-    requires std::equality_comparable<Ex>
-  {
+  friend bool operator==(const context_executor& a, const context_executor& b) requires std::equality_comparable<Ex> {
     return a.inner_ == b.inner_;
   }
 

@@ -11,7 +11,9 @@ namespace asyncctx::detail {
 // compare equal to nullptr; wrapping an empty one is an error found now, not at call time.
 template <class F>
 void require_callable(const F& f, const char* who) {
-  if constexpr (requires { { f == nullptr } -> std::convertible_to<bool>; }) {
+  if constexpr (requires {
+                  { f == nullptr } -> std::convertible_to<bool>;
+                }) {
     if (f == nullptr) throw std::invalid_argument(std::string(who) + ": empty callable");
   }
 }

@@ -24,11 +24,11 @@
 
 #include <asyncctx/detail/config.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -57,8 +57,7 @@ inline void retain(value_box* b) noexcept {
 inline void release(value_box* b) noexcept {
   if (b == nullptr) return;
   // Sole owner: nobody else can reach the box to take a new reference, so no RMW is needed.
-  if (b->refs.load(std::memory_order_acquire) == 1 ||
-      b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  if (b->refs.load(std::memory_order_acquire) == 1 || b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     b->destroy(b);
   }
 }
@@ -73,18 +72,16 @@ struct entry {
   value_box* box;     // nullptr = bound to "nothing" (async_local_storage::exit)
 };
 
-inline constexpr std::size_t align_up(std::size_t n, std::size_t a) noexcept {
-  return (n + a - 1) & ~(a - 1);
-}
+inline constexpr std::size_t align_up(std::size_t n, std::size_t a) noexcept { return (n + a - 1) & ~(a - 1); }
 
 inline void* allocate_block(std::size_t size, std::size_t align) {
-  if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(size, std::align_val_t{align});
+  if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new (size, std::align_val_t{align});
   return ::operator new(size);
 }
 
 inline void free_block(void* p, std::size_t align) noexcept {
   if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
-    ::operator delete(p, std::align_val_t{align});
+    ::operator delete (p, std::align_val_t{align});
   } else {
     ::operator delete(p);
   }
@@ -107,7 +104,8 @@ class frame {
     const entry* e = entries();
     std::uint32_t i = static_cast<std::uint32_t>(key) & mask;
     for (;;) {
-      if (e[i].key == key) [[likely]] return &e[i];
+      if (e[i].key == key) [[likely]]
+        return &e[i];
       if (e[i].key == 0) return nullptr;
       i = (i + 1) & mask;
     }
@@ -137,8 +135,7 @@ inline void destroy_frame(frame* f) noexcept {
 
 inline void release(frame* f) noexcept {
   if (f == nullptr) return;
-  if (f->refs.load(std::memory_order_acquire) == 1 ||
-      f->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  if (f->refs.load(std::memory_order_acquire) == 1 || f->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     destroy_frame(f);
   }
 }
@@ -162,8 +159,8 @@ inline void insert_entry(frame* f, std::uint64_t key, value_box* box) noexcept {
 
 // Fills the table of a new frame in `mem`: the entries of `base` (each box retained), then
 // `key -> box` (box already counted for this frame), or without `key` when `remove` is set.
-inline frame* build_frame(void* mem, std::uint32_t cap, std::uint32_t block_align, const frame* base,
-                          std::uint64_t key, value_box* box, bool remove) noexcept {
+inline frame* build_frame(void* mem, std::uint32_t cap, std::uint32_t block_align, const frame* base, std::uint64_t key,
+                          value_box* box, bool remove) noexcept {
   auto* f = ::new (mem) frame();
   f->mask = cap - 1;
   f->block_align = block_align;

@@ -51,8 +51,7 @@ inline void replace_current(frame* owned) noexcept {
 // destructors of values run in the outer context.
 class context_swap {
  public:
-  ASYNCCTX_ALWAYS_INLINE explicit context_swap(frame* owned) noexcept
-      : saved_(t_current), installed_(owned) {
+  ASYNCCTX_ALWAYS_INLINE explicit context_swap(frame* owned) noexcept : saved_(t_current), installed_(owned) {
     t_current = owned;
   }
   context_swap(const context_swap&) = delete;

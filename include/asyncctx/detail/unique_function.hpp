@@ -17,8 +17,8 @@ class unique_function {
   unique_function() noexcept = default;
 
   template <class F, class D = std::decay_t<F>>
-    requires(!std::is_same_v<D, unique_function> && std::is_invocable_v<D&>)
-  unique_function(F&& f) {  // NOLINT(google-explicit-constructor): a function wrapper converts
+  requires(!std::is_same_v<D, unique_function> && std::is_invocable_v<D&>)
+      unique_function(F&& f) {  // NOLINT(google-explicit-constructor): a function wrapper converts
     if constexpr (sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
                   std::is_nothrow_move_constructible_v<D>) {
       ::new (static_cast<void*>(buffer_)) D(std::forward<F>(f));
