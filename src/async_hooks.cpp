@@ -42,7 +42,7 @@ std::shared_ptr<const hook_list> enabled_hooks() {
 // callback must not wait for itself.
 thread_local std::vector<const hook_state*> t_running;
 
-void report_hook_error(std::exception_ptr error) noexcept {
+void report_hook_error(const std::exception_ptr& error) noexcept {
   hook_error_handler handler;
   {
     registry& r = the_registry();

@@ -10,17 +10,24 @@
 
 namespace asyncctx::detail {
 
+class unique_function;
+
+template <class F>
+concept storable_task = !std::is_same_v<std::decay_t<F>, unique_function> && std::is_invocable_v<std::decay_t<F>&>;
+
 class unique_function {
  public:
   static constexpr std::size_t inline_size = 48;
 
   unique_function() noexcept = default;
 
-  template <class F, class D = std::decay_t<F>>
-  requires(!std::is_same_v<D, unique_function> && std::is_invocable_v<D&>)
-      unique_function(F&& f) {  // NOLINT(google-explicit-constructor): a function wrapper converts
-    if constexpr (sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
-                  std::is_nothrow_move_constructible_v<D>) {
+  // Implicit, as std::function's: a function wrapper converts from any callable.
+  template <storable_task F>
+  unique_function(F&& f) {  // NOLINT(bugprone-forwarding-reference-overload): constrained
+    using D = std::decay_t<F>;
+    // NOLINTNEXTLINE(misc-redundant-expression): true for some D, false for others
+    constexpr bool fits = sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t);
+    if constexpr (fits && std::is_nothrow_move_constructible_v<D>) {
       ::new (static_cast<void*>(buffer_)) D(std::forward<F>(f));
       ops_ = &inline_ops<D>;
     } else {

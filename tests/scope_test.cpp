@@ -1,0 +1,258 @@
+// asyncctx::scope: RAII bindings that end in LIFO order, and the documented behaviour when
+// they do not (scope.hpp).
+#include <asyncctx/async_local_storage.hpp>
+#include <asyncctx/scope.hpp>
+#include <asyncctx/snapshot.hpp>
+#include <asyncctx/variable.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "support/misuse_recorder.hpp"
+#include "support/tracked.hpp"
+
+namespace {
+
+using asyncctx_test::misuse_recorder;
+using ::testing::HasSubstr;
+
+TEST(Scope, RestoreEndsTheBindingNow) {
+  asyncctx::variable<int> v;
+  auto s = v.set(1);
+  EXPECT_TRUE(s.active());
+  s.restore();
+  EXPECT_FALSE(s.active());
+  EXPECT_EQ(v.get(), nullptr);
+}
+
+TEST(Scope, RestoreIsIdempotent) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  auto outer = v.set(1);
+  {
+    auto s = v.set(2);
+    s.restore();
+    s.restore();
+    EXPECT_EQ(*v.get(), 1);
+  }  // the destructor restores once more: still nothing
+  EXPECT_EQ(*v.get(), 1);
+  outer.restore();
+  EXPECT_TRUE(misuse_recorder::taken().empty());
+}
+
+TEST(Scope, DestructorRestoresOnThrow) {
+  asyncctx::variable<int> v;
+  auto outer = v.set(1);
+  try {
+    auto s = v.set(2);
+    throw std::runtime_error("boom");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(*v.get(), 1);
+}
+
+TEST(Scope, ScopesNest) {
+  asyncctx::variable<int> v;
+  {
+    auto a = v.set(1);
+    {
+      auto b = v.set(2);
+      {
+        auto c = v.set(3);
+        EXPECT_EQ(*v.get(), 3);
+      }
+      EXPECT_EQ(*v.get(), 2);
+    }
+    EXPECT_EQ(*v.get(), 1);
+  }
+  EXPECT_EQ(v.get(), nullptr);
+}
+
+TEST(Scope, DefaultConstructedScopeIsInert) {
+  asyncctx::variable<int> v;
+  auto a = v.set(1);
+  {
+    asyncctx::scope inert;
+    EXPECT_FALSE(inert.active());
+    inert.restore();
+  }
+  EXPECT_EQ(*v.get(), 1);
+}
+
+TEST(Scope, MovedFromScopeRestoresNothing) {
+  asyncctx::variable<int> v;
+  std::optional<asyncctx::scope> moved_to;
+  {
+    auto s = v.set(1);
+    moved_to.emplace(std::move(s));
+    EXPECT_FALSE(s.active());  // NOLINT(bugprone-use-after-move): defined state
+  }
+  EXPECT_EQ(*v.get(), 1) << "the moved-from scope's destructor must not restore";
+  moved_to.reset();
+  EXPECT_EQ(v.get(), nullptr);
+}
+
+TEST(Scope, MoveAssignmentEndsTheTargetsBinding) {
+  asyncctx::variable<int> v;
+  auto target = v.set(1);
+  target = asyncctx::scope{};
+  EXPECT_FALSE(target.active());
+  EXPECT_EQ(v.get(), nullptr);
+}
+
+TEST(Scope, MoveAssignmentTakesOverTheBinding) {
+  asyncctx::variable<int> v;
+  asyncctx::scope holder;
+  {
+    auto s = v.set(1);
+    holder = std::move(s);
+  }
+  EXPECT_TRUE(holder.active());
+  EXPECT_EQ(*v.get(), 1);
+  holder.restore();
+  EXPECT_EQ(v.get(), nullptr);
+}
+
+TEST(Scope, RunInsideAScopeSeesTheScopedValue) {
+  asyncctx::variable<int> v;
+  auto s = v.set(1);
+  v.run(2, [&] { EXPECT_EQ(*v.get(), 2); });
+  EXPECT_EQ(*v.get(), 1);
+}
+
+TEST(Scope, AScopeLeftOpenInsideARunEndsWithTheRun) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  std::optional<asyncctx::scope> leaked;
+  v.run(1, [&] { leaked.emplace(v.set(2)); });
+  EXPECT_EQ(v.get(), nullptr) << "the run puts back the context from before it";
+  leaked.reset();
+  EXPECT_EQ(v.get(), nullptr) << "restoring the unwound scope changes nothing";
+  ASSERT_EQ(misuse_recorder::taken().size(), 1U);
+  EXPECT_THAT(misuse_recorder::taken()[0], HasSubstr("already unwound"));
+}
+
+#ifndef NDEBUG
+TEST(ScopeDeathTest, OutOfOrderRestoreAbortsWithAMessageInDebugBuilds) {
+  asyncctx::variable<int> v;
+  EXPECT_DEATH(
+      {
+        auto a = v.set(1);
+        auto b = v.set(2);
+        a.restore();
+      },
+      "scope restored out of LIFO order");
+}
+#endif
+
+TEST(Scope, OutOfOrderRestoreIsReported) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  auto a = v.set(1);
+  auto b = v.set(2);
+  a.restore();
+  ASSERT_EQ(misuse_recorder::taken().size(), 1U);
+  EXPECT_THAT(misuse_recorder::taken()[0], HasSubstr("out of LIFO order"));
+}
+
+TEST(Scope, OutOfOrderRestoreUnwindsToTheContextFromBeforeTheScope) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  asyncctx::variable<int> w;
+  auto base = v.set(0);
+  auto a = v.set(1);
+  auto b = w.set(2);
+  a.restore();
+  EXPECT_EQ(*v.get(), 0);
+  EXPECT_EQ(w.get(), nullptr) << "the inner scope's binding ends too";
+  b.restore();
+  base.restore();
+  EXPECT_EQ(v.get(), nullptr);
+}
+
+TEST(Scope, TheUnwoundInnerScopeLaterRestoresNothing) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  auto base = v.set(0);
+  auto a = v.set(1);
+  auto b = v.set(2);
+  a.restore();
+  auto c = v.set(3);  // a new binding after the unwinding
+  b.restore();        // must not disturb it
+  EXPECT_EQ(*v.get(), 3);
+  c.restore();
+  EXPECT_EQ(*v.get(), 0);
+  const auto taken = misuse_recorder::taken();
+  ASSERT_EQ(taken.size(), 2U);
+  EXPECT_THAT(taken[1], HasSubstr("already unwound"));
+}
+
+TEST(Scope, OutOfOrderRestoreReleasesEveryValue) {
+  misuse_recorder recorder;
+  int destroyed_a = 0;
+  int destroyed_b = 0;
+  asyncctx::variable<asyncctx_test::tracked> v;
+  {
+    auto a = v.set(asyncctx_test::tracked(1, &destroyed_a));
+    auto b = v.set(asyncctx_test::tracked(2, &destroyed_b));
+    a.restore();
+    EXPECT_EQ(destroyed_a, 1);
+    EXPECT_EQ(destroyed_b, 1);
+  }
+  EXPECT_EQ(destroyed_a, 1);
+  EXPECT_EQ(destroyed_b, 1);
+}
+
+TEST(Scope, RestoreAfterEnterWithUnwindsTheEnterWithToo) {
+  misuse_recorder recorder;
+  asyncctx::async_local_storage<int> als;
+  asyncctx::variable<int> v;
+  asyncctx::snapshot top;
+  top.run([&] {
+    auto s = v.set(1);
+    als.enter_with(5);
+    s.restore();
+    EXPECT_EQ(v.get(), nullptr);
+    EXPECT_EQ(als.get_store(), nullptr);
+  });
+  EXPECT_EQ(misuse_recorder::taken().size(), 1U);
+}
+
+TEST(Scope, RestoreOnAnotherThreadChangesNothingThere) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  auto s = v.set(1);
+  asyncctx::scope moved = std::move(s);
+  std::thread([&] {
+    auto local = v.set(7);
+    moved.restore();
+    EXPECT_EQ(*v.get(), 7);
+  }).join();
+  EXPECT_EQ(*v.get(), 1) << "the creating thread keeps its binding";
+  EXPECT_EQ(misuse_recorder::taken().size(), 1U);
+  // The scope is spent, so this thread's binding has no owner left to end it: drop it.
+  asyncctx::detail::replace_current(nullptr);
+}
+
+TEST(Scope, RestoreOnAnotherThreadRunningTheSameContextChangesNothingThere) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  auto s = v.set(1);
+  asyncctx::snapshot same;  // the context the scope installed
+  std::thread([&] {
+    same.run([&] {
+      s.restore();
+      EXPECT_EQ(*v.get(), 1) << "another thread's context must not be unwound";
+    });
+  }).join();
+  EXPECT_EQ(*v.get(), 1);
+  EXPECT_EQ(misuse_recorder::taken().size(), 1U);
+  asyncctx::detail::replace_current(nullptr);
+}
+
+}  // namespace
