@@ -103,6 +103,7 @@ class [[nodiscard]] scope {
 
 namespace detail {
 inline scope scope_access::install(frame* owned) noexcept {
+  ensure_release_at_thread_exit();
   scope s;
   s.saved_ = std::exchange(t_current, owned);
   s.installed_ = owned;

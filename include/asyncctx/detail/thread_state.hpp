@@ -38,9 +38,32 @@ ASYNCCTX_ALWAYS_INLINE const entry* find_current(std::uint64_t key) noexcept {
   return f->find(key);
 }
 
+// A thread can end with a context still current only through enter_with or a scope that
+// is never restored. The first time either happens on a thread, this registers a
+// thread-exit action that releases whatever is current then, so the frame is not leaked.
+struct release_at_thread_exit {
+  release_at_thread_exit() = default;
+  release_at_thread_exit(const release_at_thread_exit&) = delete;
+  release_at_thread_exit& operator=(const release_at_thread_exit&) = delete;
+  ~release_at_thread_exit() { release(std::exchange(t_current, nullptr)); }
+};
+inline constinit thread_local bool t_exit_release_registered = false;
+
+ASYNCCTX_NOINLINE inline void register_release_at_thread_exit() noexcept {
+  static thread_local release_at_thread_exit action;  // NOLINT: its destructor is the point
+  (void)action;
+  t_exit_release_registered = true;
+}
+
+ASYNCCTX_ALWAYS_INLINE void ensure_release_at_thread_exit() noexcept {
+  if (!t_exit_release_registered) [[unlikely]]
+    register_release_at_thread_exit();
+}
+
 // Replaces the current frame with `owned` (a reference the caller hands over) and releases
 // the one that was current. Used by enter_with.
 inline void replace_current(frame* owned) noexcept {
+  ensure_release_at_thread_exit();
   frame* old = std::exchange(t_current, owned);
   release(old);
 }
