@@ -1,0 +1,114 @@
+// asyncctx::spawn: starts a task detached ("fire and forget"), on an executor or right
+// here. Nobody awaits it, so an exception that leaves it is reported — never lost — to the
+// unhandled-exception handler (set_unhandled_exception_handler; by default a line on
+// stderr), which runs in the context current when spawn was called.
+//
+//   asyncctx::spawn(pool.get_executor(), handle_request(std::move(req)));
+//
+// The task runs in its own context (the one current when its coroutine function was
+// called), as always. Its frame is freed when it ends. If the executor drops the function
+// without running it (shutdown), the task is destroyed unstarted.
+// Thread-safety: spawn and set_unhandled_exception_handler may be called from any thread.
+#pragma once
+
+#include <asyncctx/detail/execute.hpp>
+#include <asyncctx/snapshot.hpp>
+#include <asyncctx/task.hpp>
+
+#include <coroutine>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <utility>
+
+namespace asyncctx {
+
+// Receives the exception of a spawned task nobody awaits.
+using unhandled_exception_handler = std::function<void(std::exception_ptr)>;
+
+namespace detail {
+
+struct unhandled_exception_registry {
+  std::mutex mutex;
+  unhandled_exception_handler handler;
+};
+inline unhandled_exception_registry& the_unhandled_exception_registry() {
+  static unhandled_exception_registry r;  // NOLINT: process-wide by design
+  return r;
+}
+
+inline void report_unhandled_exception(std::exception_ptr error) noexcept {
+  unhandled_exception_handler handler;
+  {
+    auto& r = the_unhandled_exception_registry();
+    std::lock_guard lock(r.mutex);
+    handler = r.handler;
+  }
+  try {
+    if (handler) {
+      handler(error);
+      return;
+    }
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "asyncctx: unhandled exception in a spawned task: %s\n", e.what());
+    } catch (...) {
+      std::fputs("asyncctx: unhandled exception in a spawned task\n", stderr);
+    }
+  } catch (...) {
+    std::fputs("asyncctx: the unhandled-exception handler threw; ignored\n", stderr);
+  }
+}
+
+// A coroutine that frees itself when it ends.
+struct detached_coroutine {
+  struct promise_type {
+    detached_coroutine get_return_object() noexcept {
+      return {std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    std::suspend_never final_suspend() const noexcept { return {}; }
+    void return_void() const noexcept {}
+    void unhandled_exception() const noexcept { std::terminate(); }  // the body catches all
+  };
+  std::coroutine_handle<promise_type> coro;
+};
+
+template <class T>
+detached_coroutine run_detached(task<T> t, asyncctx::snapshot origin) {
+  co_await t.when_ready();
+  try {
+    t.result();
+  } catch (...) {
+    origin.run(report_unhandled_exception, std::current_exception());
+  }
+}
+
+}  // namespace detail
+
+// Installs `handler` for exceptions of spawned tasks and returns the previous one; an
+// empty handler restores the default (a line on stderr).
+inline unhandled_exception_handler set_unhandled_exception_handler(unhandled_exception_handler handler) {
+  auto& r = detail::the_unhandled_exception_registry();
+  std::lock_guard lock(r.mutex);
+  return std::exchange(r.handler, std::move(handler));
+}
+
+// Runs `t` through `ex` (execute(f) or post(f)), detached. If execute/post throws, the task
+// is destroyed unstarted and the exception propagates.
+template <class Executor, class T>
+requires detail::executor<std::remove_cvref_t<Executor>>
+void spawn(Executor&& ex, task<T> t) {
+  auto body = detail::run_detached(std::move(t), asyncctx::snapshot{});
+  detail::execute_on(ex, detail::resume_or_destroy(body.coro));
+}
+
+// Starts `t` detached on the calling thread now; it runs until its first suspension.
+template <class T>
+void spawn(task<T> t) {
+  detail::run_detached(std::move(t), asyncctx::snapshot{}).coro.resume();
+}
+
+}  // namespace asyncctx
