@@ -1,0 +1,226 @@
+// Boost.Asio custom handler tracking that carries asyncctx context (and async_hooks ids)
+// from where every asynchronous operation is started to where its handler runs.
+//
+// Asio includes this header itself when BOOST_ASIO_CUSTOM_HANDLER_TRACKING names it; the
+// asyncctx::asio CMake target adds that definition, so users only link the target and
+// change no call site. The definition must be the same in every translation unit of a
+// program that includes Asio (it changes the layout of Asio's operation objects).
+//
+// How Asio drives it (boost/asio/detail/handler_tracking.hpp):
+//   * every queued operation (scheduler_operation, and so every timer, socket, resolver,
+//     signal, post/dispatch/defer, strand, thread_pool and co_spawn step) derives from
+//     `tracked_handler`;
+//   * BOOST_ASIO_HANDLER_CREATION runs on the initiating thread right after the operation
+//     object is built and before it is published to any queue: we take one reference to the
+//     current context there (and, when hooks are on, give the operation an id and emit init);
+//   * BOOST_ASIO_HANDLER_COMPLETION declares a local `tracked_completion` in the operation's
+//     do_complete, before the operation's memory is freed or recycled: it takes the reference
+//     (and the id) out of the operation, so nothing dangles when Asio reuses the memory;
+//   * BOOST_ASIO_HANDLER_INVOCATION_BEGIN / END bracket the upcall: the captured context is
+//     installed, and the thread's own context is put back afterwards — by the destructor if
+//     the handler throws. Invocations nest (a strand runs its handlers inside its invoker; a
+//     handler may run another inline): each completion is a stack object, so they unwind LIFO.
+// An operation destroyed without being invoked (io_context shut down, an initiation that
+// throws) releases its reference in the completion's or the operation's destructor.
+//
+// Thread-safety: an operation's tracking state is written only by its initiating thread before
+// Asio publishes the operation (under Asio's own synchronisation) and read only by the thread
+// that completes it; frames are reference counted atomically. Nothing here takes a lock.
+#pragma once
+
+#include <asyncctx/async_hooks.hpp>
+#include <asyncctx/detail/frame.hpp>
+#include <asyncctx/detail/thread_state.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace boost::asio {
+class execution_context;
+}  // namespace boost::asio
+
+namespace asyncctx::asio::detail {
+
+namespace core = ::asyncctx::detail;
+
+class tracked_completion;
+struct handler_tracking;
+
+// Base of every Asio operation. Invariant: between creation and completion, `frame_` owns one
+// reference to the context current at creation (null = the empty context, or an operation
+// Asio never announced, such as its internal reactor and task operations), and `id_` is the
+// operation's async id (0 when hooks were off at creation).
+class tracked_handler {
+ protected:
+  tracked_handler() noexcept = default;
+  // Operations are never copied by Asio; a copy must not share the reference it owns.
+  tracked_handler(const tracked_handler&) noexcept {}
+  tracked_handler& operator=(const tracked_handler&) noexcept { return *this; }
+  ~tracked_handler() {
+    if (frame_ != nullptr || id_ != 0) [[unlikely]]
+      abandon();
+  }
+
+ private:
+  friend class tracked_completion;
+  friend struct handler_tracking;
+
+  // Destroyed between creation and completion (an initiation that threw after creation).
+  ASYNCCTX_NOINLINE void abandon() noexcept {
+    if (id_ != 0 && ::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
+    core::release(frame_);
+  }
+
+  core::frame* frame_ = nullptr;
+  async_id id_ = 0;
+  async_id trigger_ = 0;
+};
+
+// The hook type of an operation: "<object>.<operation>" from Asio's names, with Asio's
+// parenthesised details dropped ("thread_pool.execute(blk=never,rel=fork)" becomes
+// "thread_pool.execute") and timers named after their clock ("deadline_timer.async_wait" of
+// a steady clock timer becomes "steady_timer.async_wait").
+template <class Object>
+const char* timer_object_name(const Object* object) noexcept {
+  if constexpr (requires { object->expiry.time_since_epoch(); }) {
+    using clock = typename std::remove_cvref_t<decltype(object->expiry)>::clock;
+    if constexpr (std::is_same_v<clock, std::chrono::steady_clock>) {
+      return "steady_timer";
+    } else if constexpr (std::is_same_v<clock, std::chrono::system_clock>) {
+      return "system_timer";
+    } else if constexpr (std::is_same_v<clock, std::chrono::high_resolution_clock>) {
+      return "high_resolution_timer";
+    } else {
+      return "basic_waitable_timer";
+    }
+  } else {
+    return nullptr;
+  }
+}
+
+inline std::size_t append_name(char* out, std::size_t at, std::size_t cap, const char* s) noexcept {
+  for (; *s != '\0' && *s != '(' && at < cap; ++s) out[at++] = *s;
+  return at;
+}
+
+struct handler_tracking {
+  template <class Op, class Object>
+  static ASYNCCTX_ALWAYS_INLINE void creation(::boost::asio::execution_context&, Op& op, const char* object_type,
+                                              Object object, std::uintmax_t, const char* op_name) noexcept {
+    tracked_handler& h = op;
+    core::release(h.frame_);  // defensive: a second creation of the same operation replaces the first
+    h.frame_ = core::capture_current();
+    if (::asyncctx::detail::hooks_enabled()) [[unlikely]] {
+      announce(h, timer_name(object_type, object), op_name, &op);
+    }
+  }
+
+  template <class Object>
+  static const char* timer_name(const char* object_type, Object object) noexcept {
+    if constexpr (std::is_pointer_v<Object>) {
+      if (std::strcmp(object_type, "deadline_timer") == 0) {
+        if (const char* name = timer_object_name(object)) return name;
+      }
+    }
+    return object_type;
+  }
+
+  // Cold path: only with hooks enabled.
+  static ASYNCCTX_NOINLINE void announce(tracked_handler& h, const char* object_name, const char* op_name,
+                                         const void* resource) noexcept {
+    h.id_ = ::asyncctx::detail::new_async_id();
+    h.trigger_ = ::asyncctx::detail::t_execution_id;
+    char type[128];
+    std::size_t n = append_name(type, 0, sizeof type, object_name);
+    if (n < sizeof type) type[n++] = '.';
+    n = append_name(type, n, sizeof type, op_name);
+    ::asyncctx::detail::emit_init(h.id_, std::string_view(type, n), h.trigger_, resource);
+  }
+};
+
+// Lives on the stack of an operation's do_complete (BOOST_ASIO_HANDLER_COMPLETION) and owns the
+// operation's tracking state from then on. Invariant: while `invoked_ && !ended_`, the thread's
+// current context is the operation's (or what its handler made of it) and `saved_` is the
+// thread's own context, owned by this object until it is put back.
+class tracked_completion {
+ public:
+  explicit ASYNCCTX_ALWAYS_INLINE tracked_completion(tracked_handler& h) noexcept
+      : frame_(std::exchange(h.frame_, nullptr)), id_(std::exchange(h.id_, 0)), trigger_(h.trigger_) {}
+  tracked_completion(const tracked_completion&) = delete;
+  tracked_completion& operator=(const tracked_completion&) = delete;
+
+  ASYNCCTX_ALWAYS_INLINE ~tracked_completion() {
+    if (invoked_ && !ended_) [[unlikely]] {
+      invocation_end();  // the handler threw: put the thread's own context back
+    }
+    if (!invoked_) core::release(frame_);  // never invoked: the reference is still ours
+    if (id_ != 0) [[unlikely]] {
+      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
+    }
+  }
+
+  // Installs the operation's context (handing the operation's reference to the thread) and
+  // makes the operation the executing async resource. Arguments are the handler's, unused.
+  template <class... Args>
+  ASYNCCTX_ALWAYS_INLINE void invocation_begin(const Args&...) noexcept {
+    invoked_ = true;
+    if (id_ != 0) [[unlikely]] {
+      saved_id_ = std::exchange(::asyncctx::detail::t_execution_id, id_);
+      saved_trigger_ = std::exchange(::asyncctx::detail::t_trigger_id, trigger_);
+      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_before(id_);
+    }
+    saved_ = std::exchange(core::t_current, frame_);
+  }
+
+  // Puts the thread's own context back and releases whatever the handler left current (the
+  // operation's context, or one an enter_with inside it made): values are destroyed in the
+  // thread's own context, as with context_swap.
+  ASYNCCTX_ALWAYS_INLINE void invocation_end() noexcept {
+    ended_ = true;
+    core::frame* now = std::exchange(core::t_current, saved_);
+    if (now != frame_) [[unlikely]] {
+      ++core::t_unwind_epoch;
+    }
+    core::release(now);
+    if (id_ != 0) [[unlikely]] {
+      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(id_);
+      ::asyncctx::detail::t_execution_id = saved_id_;
+      ::asyncctx::detail::t_trigger_id = saved_trigger_;
+    }
+  }
+
+ private:
+  core::frame* frame_;
+  core::frame* saved_ = nullptr;
+  async_id id_;
+  async_id trigger_;
+  async_id saved_id_ = 0;
+  async_id saved_trigger_ = 0;
+  bool invoked_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace asyncctx::asio::detail
+
+// The macros Asio requires of a custom tracking header. Those with nothing to record for
+// context propagation expand to nothing.
+#define BOOST_ASIO_INHERIT_TRACKED_HANDLER : public ::asyncctx::asio::detail::tracked_handler
+#define BOOST_ASIO_ALSO_INHERIT_TRACKED_HANDLER , public ::asyncctx::asio::detail::tracked_handler
+#define BOOST_ASIO_HANDLER_TRACKING_INIT (void)0
+#define BOOST_ASIO_HANDLER_LOCATION(args) (void)0
+#define BOOST_ASIO_HANDLER_CREATION(args) ::asyncctx::asio::detail::handler_tracking::creation args
+#define BOOST_ASIO_HANDLER_COMPLETION(args) ::asyncctx::asio::detail::tracked_completion tracked_completion args
+#define BOOST_ASIO_HANDLER_INVOCATION_BEGIN(args) tracked_completion.invocation_begin args
+#define BOOST_ASIO_HANDLER_INVOCATION_END tracked_completion.invocation_end()
+#define BOOST_ASIO_HANDLER_OPERATION(args) (void)0
+#define BOOST_ASIO_HANDLER_REACTOR_REGISTRATION(args) (void)0
+#define BOOST_ASIO_HANDLER_REACTOR_DEREGISTRATION(args) (void)0
+#define BOOST_ASIO_HANDLER_REACTOR_READ_EVENT 1
+#define BOOST_ASIO_HANDLER_REACTOR_WRITE_EVENT 2
+#define BOOST_ASIO_HANDLER_REACTOR_ERROR_EVENT 4
+#define BOOST_ASIO_HANDLER_REACTOR_EVENTS(args) (void)0
+#define BOOST_ASIO_HANDLER_REACTOR_OPERATION(args) (void)0
