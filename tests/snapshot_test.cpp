@@ -90,9 +90,8 @@ TEST(Snapshot, WrapCallsInTheWrapTimeContext) {
 }
 
 TEST(Snapshot, WrapForwardsArgumentsAndResult) {
-  auto wrapped = asyncctx::snapshot::wrap([](int a, const std::string& s, std::unique_ptr<int> p) {
-    return a + static_cast<int>(s.size()) + *p;
-  });
+  auto wrapped = asyncctx::snapshot::wrap(
+      [](int a, const std::string& s, std::unique_ptr<int> p) { return a + static_cast<int>(s.size()) + *p; });
   EXPECT_EQ(wrapped(1, std::string("ab"), std::make_unique<int>(10)), 13);
 }
 
@@ -109,9 +108,8 @@ TEST(Snapshot, WrapOfANullFunctionPointerThrowsInvalidArgument) {
 TEST(Snapshot, WrapOfAMoveOnlyCallableIsCallableOnceAsAnRvalue) {
   asyncctx::variable<int> v;
   auto p = std::make_unique<int>(5);
-  auto wrapped = v.run(8, [&] {
-    return asyncctx::snapshot::wrap([q = std::move(p), &v]() mutable { return *q + *v.get(); });
-  });
+  auto wrapped =
+      v.run(8, [&] { return asyncctx::snapshot::wrap([q = std::move(p), &v]() mutable { return *q + *v.get(); }); });
   EXPECT_EQ(std::move(wrapped)(), 13);
 }
 

@@ -36,7 +36,10 @@ TEST(Variable, RunForwardsArgumentsAndReturnsTheResult) {
   asyncctx::variable<int> v;
   auto moved = std::make_unique<int>(5);
   const int r = v.run(
-      7, [&](int a, std::unique_ptr<int> p, const std::string& s) { return *v.get() + a + *p + static_cast<int>(s.size()); },
+      7,
+      [&](int a, std::unique_ptr<int> p, const std::string& s) {
+        return *v.get() + a + *p + static_cast<int>(s.size());
+      },
       10, std::move(moved), std::string("abc"));
   EXPECT_EQ(r, 7 + 10 + 5 + 3);
 }

@@ -40,6 +40,7 @@ class [[nodiscard]] scope {
         installed_(other.installed_),
         epoch_(other.epoch_),
         thread_(other.thread_),
+        token_(other.token_),
         active_(std::exchange(other.active_, false)) {}
 
   scope& operator=(scope&& other) noexcept {
@@ -49,6 +50,7 @@ class [[nodiscard]] scope {
       installed_ = other.installed_;
       epoch_ = other.epoch_;
       thread_ = other.thread_;
+      token_ = other.token_;
       active_ = std::exchange(other.active_, false);
     }
     return *this;
@@ -66,7 +68,9 @@ class [[nodiscard]] scope {
   void restore() noexcept {
     if (!active_) return;
     active_ = false;
-    if (detail::t_current == installed_) [[likely]] {
+    // Same address and same token: really the frame this scope installed, not a later one
+    // built at the address of a frame freed by an unwinding (see token_).
+    if (detail::t_current == installed_ && installed_->scope_token == token_) [[likely]] {
       detail::frame* now = std::exchange(detail::t_current, saved_);
       detail::release(now);
       return;
@@ -94,17 +98,30 @@ class [[nodiscard]] scope {
     }
   }
 
-  detail::frame* saved_ = nullptr;      // owned: the context to put back
-  detail::frame* installed_ = nullptr;  // not owned: only compared, never dereferenced
+  detail::frame* saved_ = nullptr;  // owned: the context to put back
+  // Not owned: dereferenced only while it is current (so alive). Its address alone does not
+  // identify it: once an out-of-order restore or the end of a run has freed it, the next
+  // binding may be built at the same address. token_ tells them apart.
+  detail::frame* installed_ = nullptr;
   std::uint64_t epoch_ = 0;
   const void* thread_ = nullptr;
+  std::uint32_t token_ = 0;  // stamped into *installed_ by install()
   bool active_ = false;
 };
 
 namespace detail {
+// Per-thread stamp of scope-installed frames; 0 is never used (a frame's initial value).
+inline constinit thread_local std::uint32_t t_scope_token = 0;
+
 inline scope scope_access::install(frame* owned) noexcept {
   ensure_release_at_thread_exit();
   scope s;
+  // `owned` was just built by the caller (set / with_scope): nobody else can read it yet.
+  std::uint32_t token = ++t_scope_token;
+  if (token == 0) [[unlikely]]
+    token = t_scope_token = 1;
+  owned->scope_token = token;
+  s.token_ = token;
   s.saved_ = std::exchange(t_current, owned);
   s.installed_ = owned;
   s.epoch_ = t_unwind_epoch;

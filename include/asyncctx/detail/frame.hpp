@@ -91,7 +91,8 @@ class frame {
   std::uint32_t count = 0;        // occupied slots
   std::uint32_t block_align = alignof(std::max_align_t);
   std::uint32_t block_size = 0;
-  value_box* own_box = nullptr;  // box living in this frame's block, if any
+  std::uint32_t scope_token = 0;  // set by the scope that installed this frame (scope.hpp)
+  value_box* own_box = nullptr;   // box living in this frame's block, if any
 
   entry* entries() noexcept { return reinterpret_cast<entry*>(this + 1); }
   const entry* entries() const noexcept { return reinterpret_cast<const entry*>(this + 1); }
