@@ -21,14 +21,14 @@ asyncctx_ensure_packages "${ASYNCCTX_BUILD_PACKAGES[@]}" "${ASYNCCTX_CHECK_PACKA
 asyncctx_ccache_env
 jobs=$(nproc)
 gen=(-G Ninja)
-step() { printf '\n==== %s ====\n' "$*"; }
+step() { printf '\n==== %s (at %ds) ====\n' "$*" "$SECONDS"; }
 
 step "format check (clang-format)"
 mapfile -t sources < <(git ls-files '*.hpp' '*.cpp' 2>/dev/null || find include src tests bench examples fuzz -name '*.[ch]pp')
 clang-format --dry-run -Werror "${sources[@]}"
 echo "${#sources[@]} files formatted"
 
-step "AddressSanitizer + UndefinedBehaviorSanitizer: whole suite"
+step "AddressSanitizer + UndefinedBehaviorSanitizer: configure"
 cmake -S . -B build/asan "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug -DASYNCCTX_SANITIZE=address,undefined \
   -DASYNCCTX_COUNT_LIVE_CONTEXTS=ON -DASYNCCTX_BUILD_BENCH=OFF >/dev/null
 
@@ -83,10 +83,11 @@ if [ -d fuzz ]; then
   done
 fi
 
-step "benchmarks build (Release; run them with bench/*.sh or bench/compare/run)"
-cmake -S . -B build/bench "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DASYNCCTX_BUILD_BENCH=ON \
-  -DASYNCCTX_BUILD_TESTS=OFF >/dev/null
-cmake --build build/bench -j "$jobs"
+step "Release build: whole suite without sanitizers (block cache, real symmetric transfer), benchmarks built"
+cmake -S . -B build/release "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASYNCCTX_COUNT_LIVE_CONTEXTS=ON \
+  -DASYNCCTX_BUILD_BENCH=ON >/dev/null
+cmake --build build/release -j "$jobs"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
 
 echo
-echo "asyncctx: all checks passed"
+echo "asyncctx: all checks passed in ${SECONDS}s"
