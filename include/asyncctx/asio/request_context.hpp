@@ -31,10 +31,10 @@ namespace asyncctx::asio {
 // make_request_context (and hence by http_server).
 // Thread-safety: immutable; read it from any thread that runs in the request's context.
 struct request_context {
-  std::string id;             // the request id, echoed as X-Request-ID
-  bool id_generated = false;  // true when the client sent no usable X-Request-ID
-  std::string method;         // "GET", "POST", ...
-  std::string target;         // the request target as received ("/path?query")
+  std::string id;                                    // the request id, echoed as X-Request-ID
+  bool id_generated = false;                         // true when the client sent no usable X-Request-ID
+  std::string method;                                // "GET", "POST", ...
+  std::string target;                                // the request target as received ("/path?query")
   std::chrono::steady_clock::time_point start;       // for durations (monotonic)
   std::chrono::system_clock::time_point start_time;  // for log lines (wall clock)
 
