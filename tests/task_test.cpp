@@ -35,7 +35,17 @@ struct foreign_threads {
   std::mutex m;
   std::vector<std::thread> threads;
   ~foreign_threads() {
-    for (auto& t : threads) t.join();
+    // A resumer may still be starting another resumer: take the list under the lock, join
+    // outside it, until no thread is left.
+    for (;;) {
+      std::vector<std::thread> batch;
+      {
+        std::lock_guard l(m);
+        if (threads.empty()) return;
+        batch.swap(threads);
+      }
+      for (auto& t : batch) t.join();
+    }
   }
 } g_foreign_threads;
 

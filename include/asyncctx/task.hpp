@@ -263,8 +263,17 @@ class [[nodiscard]] task {
   struct awaiter_base {
     std::coroutine_handle<promise_type> coro;
     bool await_ready() const noexcept { return !coro || coro.done(); }
-    // Starts the task: it resumes `awaiting` from its final_suspend.
-    auto await_suspend(std::coroutine_handle<> awaiting) noexcept { return coro.promise().start(coro, awaiting); }
+    // Starts the task: it resumes `awaiting` from its final_suspend. An awaiting task is
+    // recorded, so that it can take this task's last context as its spare (task_context.hpp).
+    template <class Promise>
+    auto await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
+      if constexpr (std::is_base_of_v<detail::task_promise_base, Promise>) {
+        coro.promise().set_parent(&awaiting.promise());
+      } else {
+        coro.promise().set_parent(nullptr);
+      }
+      return coro.promise().start(coro, awaiting);
+    }
   };
 
   std::coroutine_handle<promise_type> coro_;

@@ -1,12 +1,14 @@
-// Memory for context frames: a small per-thread cache of recently freed blocks in front of
-// operator new.
+// Memory for context frames and task coroutine frames: a small per-thread cache of
+// recently freed blocks in front of operator new.
 //
 // Binding a value (run, set, a task's enter_with) allocates one block and unbinding frees it,
-// usually on the same thread a moment later. A thread-local free list per size class turns
-// that pair into two pointer moves instead of a malloc/free round trip (~15 ns of a ~40 ns
-// run). Bounds: blocks up to `max_cached_size` bytes, at most `max_cached_per_class` per
-// class and thread (a thread that only frees what others allocate stops caching there), all
-// returned to operator delete when the thread exits.
+// usually on the same thread a moment later; so does awaiting a child task (its coroutine
+// frame, task_context.hpp). A thread-local free list per size class turns that pair into two
+// pointer moves instead of a malloc/free round trip (~15 ns of a ~40 ns run). Bounds: blocks
+// up to `max_cached_size` bytes in classes of `block_granule` bytes, at most
+// `max_cached_per_class` blocks and `max_cached_bytes_per_class` bytes per class and thread
+// (under 256 KiB per thread in all; a thread that only frees what others allocate stops
+// caching there), all returned to operator delete when the thread exits.
 //
 // Sanitizer builds bypass the cache so that AddressSanitizer sees every use after free and
 // ThreadSanitizer every handover.
@@ -32,9 +34,32 @@
 namespace asyncctx::detail {
 
 inline constexpr std::size_t block_granule = 64;
-inline constexpr std::size_t block_classes = 4;  // 64, 128, 192, 256 bytes
+inline constexpr std::size_t block_classes = 16;  // 64, 128, ..., 1024 bytes
 inline constexpr std::size_t max_cached_size = block_granule * block_classes;
 inline constexpr std::uint32_t max_cached_per_class = 64;
+inline constexpr std::size_t max_cached_bytes_per_class = 16 * 1024;
+
+// How many blocks of class `cls` a thread keeps at most.
+inline constexpr std::uint32_t class_capacity(std::size_t cls) noexcept {
+  const std::size_t by_bytes = max_cached_bytes_per_class / ((cls + 1) * block_granule);
+  return by_bytes < max_cached_per_class ? static_cast<std::uint32_t>(by_bytes) : max_cached_per_class;
+}
+
+struct block_class_capacities {
+  std::uint32_t of[block_classes];
+};
+inline constexpr block_class_capacities block_class_capacity = [] {
+  block_class_capacities caps{};
+  for (std::size_t cls = 0; cls < block_classes; ++cls) caps.of[cls] = class_capacity(cls);
+  return caps;
+}();
+
+inline constexpr std::size_t max_cached_bytes_per_thread = [] {
+  std::size_t total = 0;
+  for (std::size_t cls = 0; cls < block_classes; ++cls) total += class_capacity(cls) * (cls + 1) * block_granule;
+  return total;
+}();
+static_assert(max_cached_bytes_per_thread <= 256 * 1024, "a thread must not hoard more than 256 KiB of blocks");
 
 struct free_block_node {
   free_block_node* next;
@@ -100,7 +125,7 @@ inline void free_block(void* p, std::size_t size, std::size_t align) noexcept {
   const std::size_t cls = block_class(size, align);
   if (cls < block_classes) {
     block_cache& c = t_block_cache;
-    if (c.count[cls] < max_cached_per_class && !c.thread_exiting) {
+    if (c.count[cls] < block_class_capacity.of[cls] && !c.thread_exiting) {
       if (!c.cleanup_registered) [[unlikely]]
         register_block_cache_cleanup();
       auto* n = static_cast<free_block_node*>(p);

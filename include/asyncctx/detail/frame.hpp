@@ -142,11 +142,32 @@ inline void destroy_frame(frame* f) noexcept {
   }
 }
 
+// The spare context reference of the task running on this thread (task_context.hpp): a
+// task keeps at most one extra owned reference to its own context, handed back by a child
+// task that ended in that context, so that the next child takes it instead of incrementing
+// the count. The spare must never keep a frame alive longer than the task's own reference
+// would: every release of a shared frame on this thread (a scope restored, an enter_with,
+// the end of a run) also drops the running task's spare when it is that frame. Dropping it
+// when the frame still has other owners is harmless (it only costs the next child an
+// increment).
+struct task_spare_slot {
+  frame* spare_ = nullptr;
+};
+inline constinit thread_local task_spare_slot* t_running_task = nullptr;
+
 inline void release(frame* f) noexcept {
   if (f == nullptr) return;
-  if (f->refs.load(std::memory_order_acquire) == 1 || f->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  // Sole owner: nobody else holds it, so no spare either.
+  if (f->refs.load(std::memory_order_acquire) == 1) {
     destroy_frame(f);
+    return;
   }
+  std::uint32_t drop = 1;
+  if (task_spare_slot* running = t_running_task; running != nullptr && running->spare_ == f) [[unlikely]] {
+    running->spare_ = nullptr;
+    drop = 2;
+  }
+  if (f->refs.fetch_sub(drop, std::memory_order_acq_rel) == drop) destroy_frame(f);
 }
 
 // Capacity for `n` entries: a power of two with load <= 3/4 (so probing always ends).

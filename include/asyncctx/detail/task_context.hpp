@@ -6,8 +6,9 @@
 //   * while the task is suspended (not started, at a co_await) by `task_promise_base::ctx_`;
 //   * while it runs, by the thread (`t_current`), and the thread's own context, which the
 //     task displaced, is parked in `saved_ctx_`.
-// enter() and leave() only move these two owned pointers: a resume or a suspension costs
-// four thread-local loads/stores and no reference-count operation. Whatever the task's code
+// enter() and leave() only move these two owned pointers (and `t_running_task`, below): a
+// resume or a suspension costs a few thread-local loads/stores and no reference-count
+// operation. Whatever the task's code
 // made current (set, run, enter_with) is what leave() takes over, so bindings persist across
 // the task's own suspensions and never reach the thread, the awaiting parent or siblings.
 //
@@ -17,8 +18,21 @@
 // resumed the task, whoever that is (an executor, a foreign std::thread, a child task's
 // final_suspend).
 //
-// Thread-safety: a promise is touched only by the thread running its coroutine; the
-// hand-over between threads is ordered by whatever resumes the coroutine.
+// Spare reference (no atomic operation per ready child in steady state). A child captures
+// its creator's context (one increment) and releases its last context when it ends (one
+// decrement, never the sole-owner fast path: the parent holds the frame too). Instead, a
+// task awaited by a task hands its last context, when it equals the parent's own, to the
+// parent as `spare_` (the parent is suspended then: it is resumed only after the hand-back,
+// by symmetric transfer or after the done_or_waiting_ exchange), and a task created while
+// a task runs on the thread takes that spare when it is exactly the context it captures
+// (`t_running_task`, frame.hpp). Invariant: a spare is the same frame as the context its
+// task keeps, so it never keeps a value alive: leave(), finish() and the destructor release
+// a spare that differs, and while the task runs, any release of that frame on the thread
+// (scope restored, enter_with, end of a run) drops the spare with it (frame.hpp, release).
+//
+// Thread-safety: a promise is touched only by the thread running its coroutine, and by the
+// child it awaits, which writes `spare_` while the parent is suspended; the hand-over
+// between threads is ordered by whatever resumes the coroutine.
 #pragma once
 
 #include <asyncctx/async_hooks.hpp>
@@ -28,16 +42,26 @@
 #include <asyncctx/detail/thread_state.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 
 namespace asyncctx::detail {
 
-class task_promise_base {
+class task_promise_base : protected task_spare_slot {
  public:
-  // Runs when the coroutine function is called: the task's context is the caller's, and
-  // the task is an async resource triggered by the caller's resource.
-  task_promise_base() noexcept : ctx_(capture_current()), id_(new_async_id()), trigger_(t_execution_id) {
+  // Runs when the coroutine function is called: the task's context is the caller's (the
+  // running task's spare reference when it is that frame, else a new reference), and the
+  // task is an async resource triggered by the caller's resource.
+  task_promise_base() noexcept : id_(new_async_id()), trigger_(t_execution_id) {
+    frame* cur = t_current;
+    task_spare_slot* running = t_running_task;
+    if (running != nullptr && running->spare_ == cur) {
+      running->spare_ = nullptr;
+    } else {
+      retain(cur);
+    }
+    ctx_ = cur;
     if (hooks_enabled()) [[unlikely]]
       emit_init(id_, "TASK", trigger_, this);
   }
@@ -45,17 +69,28 @@ class task_promise_base {
   task_promise_base& operator=(const task_promise_base&) = delete;
 
   // The frame is destroyed only while suspended: before the start or at a co_await, ctx_
-  // owns the task's context; after the end, finish() has already released it.
+  // owns the task's context (and spare_ is null or the same frame); after the end, finish()
+  // has already released both.
   ~task_promise_base() {
+    release(spare_);
     release(ctx_);
     if (hooks_enabled()) [[unlikely]]
       emit_destroy(id_);
+  }
+
+  // Coroutine frames of tasks come from the per-thread block cache (block_allocator.hpp):
+  // a ready child is allocated and freed on the same thread, usually a moment apart.
+  static void* operator new(std::size_t size) { return allocate_block(size, __STDCPP_DEFAULT_NEW_ALIGNMENT__); }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    free_block(p, size, __STDCPP_DEFAULT_NEW_ALIGNMENT__);
   }
 
   // Installs the task's context and async ids on the current thread; parks the thread's.
   ASYNCCTX_ALWAYS_INLINE void enter() noexcept {
     saved_ctx_ = t_current;
     t_current = ctx_;
+    saved_task_ = t_running_task;
+    t_running_task = this;
     saved_id_ = t_execution_id;
     saved_trigger_ = t_trigger_id;
     t_execution_id = id_;
@@ -65,7 +100,8 @@ class task_promise_base {
       emit_before(id_);
   }
 
-  // Takes the task's (possibly changed) context back and puts the thread's own back.
+  // Takes the task's (possibly changed) context back and puts the thread's own back. A
+  // spare that is not the kept context goes (see the file comment).
   ASYNCCTX_ALWAYS_INLINE void leave() noexcept {
     if (hooked_) [[unlikely]]
       emit_after(id_);
@@ -73,11 +109,17 @@ class task_promise_base {
     t_trigger_id = saved_trigger_;
     ctx_ = t_current;
     t_current = saved_ctx_;
+    t_running_task = saved_task_;
+    if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
+      release(std::exchange(spare_, nullptr));
   }
 
   // leave() at the end of the coroutine: the task's last context is released after the
   // thread's own is back, so destructors of values run in the outer context (as with
   // context_swap). Scopes that outlive the task learn that their context was unwound.
+  // When a task awaits this one and keeps the same context, and has no spare, the last
+  // context becomes its spare instead of being released (the same frame: no value lives
+  // longer).
   ASYNCCTX_ALWAYS_INLINE void finish() noexcept {
     if (hooked_) [[unlikely]]
       emit_after(id_);
@@ -85,9 +127,20 @@ class task_promise_base {
     t_trigger_id = saved_trigger_;
     frame* last = t_current;
     t_current = saved_ctx_;
+    t_running_task = saved_task_;
     ctx_ = nullptr;
-    release(last);
+    if (spare_ != nullptr) [[unlikely]]
+      release(std::exchange(spare_, nullptr));
+    task_promise_base* parent = parent_;
+    if (parent != nullptr && parent->spare_ == nullptr && parent->ctx_ == last) {
+      parent->spare_ = last;
+    } else {
+      release(last);
+    }
   }
+
+  // The task promise awaiting this task (set when a task starts it), or null.
+  void set_parent(task_promise_base* parent) noexcept { parent_ = parent; }
 
   async_id id() const noexcept { return id_; }
 
@@ -106,8 +159,10 @@ class task_promise_base {
   initial_awaiter initial_suspend() noexcept { return initial_awaiter{this}; }
 
  private:
-  frame* ctx_;                  // owned while suspended (see the class comment)
-  frame* saved_ctx_ = nullptr;  // the running thread's own context, owned while the task runs
+  frame* ctx_;                             // owned while suspended (see the class comment)
+  frame* saved_ctx_ = nullptr;             // the running thread's own context, owned while the task runs
+  task_spare_slot* saved_task_ = nullptr;  // the thread's running task before enter()
+  task_promise_base* parent_ = nullptr;    // the task awaiting this one (final hand-back)
   async_id id_;
   async_id trigger_;
   async_id saved_id_ = 0;
