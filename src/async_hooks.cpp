@@ -1,4 +1,5 @@
 #include <asyncctx/async_hooks.hpp>
+#include <asyncctx/detail/report_error.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 
 #include <algorithm>
@@ -49,21 +50,7 @@ void report_hook_error(const std::exception_ptr& error) noexcept {
     std::lock_guard lock(r.mutex);
     handler = r.on_error;
   }
-  try {
-    if (handler) {
-      handler(error);
-      return;
-    }
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "asyncctx: exception in an async hook callback: %s\n", e.what());
-    } catch (...) {
-      std::fputs("asyncctx: exception in an async hook callback\n", stderr);
-    }
-  } catch (...) {
-    std::fputs("asyncctx: the hook error handler threw; ignored\n", stderr);
-  }
+  deliver_error(handler, error, "exception in an async hook callback");
 }
 
 // Calls `invoke` with the callbacks of every enabled hook. Each call runs in a guard that keeps the current

@@ -1,3 +1,4 @@
+#include <asyncctx/detail/report_error.hpp>
 #include <asyncctx/thread_pool.hpp>
 
 #include <cstdio>
@@ -51,15 +52,7 @@ void thread_pool::work() {
       try {
         t.fn();
       } catch (...) {
-        if (on_error_) {
-          try {
-            on_error_(std::current_exception());
-          } catch (...) {
-            std::fputs("asyncctx: thread_pool error handler threw; ignored\n", stderr);
-          }
-        } else {
-          std::fputs("asyncctx: exception escaped a thread_pool task; ignored\n", stderr);
-        }
+        detail::deliver_error(on_error_, std::current_exception(), "exception escaped a thread_pool task");
       }
       t.fn = {};  // the task's captures die in its context, before the worker leaves it
     }

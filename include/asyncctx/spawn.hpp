@@ -12,6 +12,7 @@
 #pragma once
 
 #include <asyncctx/detail/execute.hpp>
+#include <asyncctx/detail/report_error.hpp>
 #include <asyncctx/snapshot.hpp>
 #include <asyncctx/task.hpp>
 
@@ -45,21 +46,7 @@ inline void report_unhandled_exception(std::exception_ptr error) noexcept {
     std::lock_guard lock(r.mutex);
     handler = r.handler;
   }
-  try {
-    if (handler) {
-      handler(error);
-      return;
-    }
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "asyncctx: unhandled exception in a spawned task: %s\n", e.what());
-    } catch (...) {
-      std::fputs("asyncctx: unhandled exception in a spawned task\n", stderr);
-    }
-  } catch (...) {
-    std::fputs("asyncctx: the unhandled-exception handler threw; ignored\n", stderr);
-  }
+  deliver_error(handler, error, "unhandled exception in a spawned task");
 }
 
 // A coroutine that frees itself when it ends.

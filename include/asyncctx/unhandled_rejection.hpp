@@ -14,6 +14,7 @@
 // may run on several threads at once.
 #pragma once
 
+#include <asyncctx/detail/report_error.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 
 #include <cstdio>
@@ -39,34 +40,18 @@ inline unhandled_rejection_registry& the_unhandled_rejection_registry() {
   return r;
 }
 
-inline void print_unhandled_rejection(const std::exception_ptr& error) noexcept {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "asyncctx: unhandled rejection: %s\n", e.what());
-  } catch (...) {
-    std::fputs("asyncctx: unhandled rejection (not a std::exception)\n", stderr);
-  }
-}
-
 // Calls the handler in `owned_context` (a reference handed over), then restores the caller's.
 inline void report_unhandled_rejection(const std::exception_ptr& error, frame* owned_context) noexcept {
   context_swap guard(owned_context);
+  std::shared_ptr<const unhandled_rejection_handler> handler;
   try {
-    std::shared_ptr<const unhandled_rejection_handler> handler;
-    {
-      auto& r = the_unhandled_rejection_registry();
-      std::lock_guard lock(r.mutex);
-      handler = r.handler;
-    }
-    if (handler && *handler) {
-      (*handler)(error);
-    } else {
-      print_unhandled_rejection(error);
-    }
+    auto& r = the_unhandled_rejection_registry();
+    std::lock_guard lock(r.mutex);
+    handler = r.handler;
   } catch (...) {
-    std::fputs("asyncctx: the unhandled rejection handler threw; ignored\n", stderr);
+    // A mutex that cannot be locked: fall back to the default report.
   }
+  deliver_error(handler ? *handler : unhandled_rejection_handler{}, error, "unhandled rejection");
 }
 
 }  // namespace detail
