@@ -37,7 +37,7 @@ inline constexpr std::size_t block_granule = 64;
 inline constexpr std::size_t block_classes = 16;  // 64, 128, ..., 1024 bytes
 inline constexpr std::size_t max_cached_size = block_granule * block_classes;
 inline constexpr std::uint32_t max_cached_per_class = 64;
-inline constexpr std::size_t max_cached_bytes_per_class = 16 * 1024;
+inline constexpr std::size_t max_cached_bytes_per_class = std::size_t{16} * 1024;
 
 // How many blocks of class `cls` a thread keeps at most.
 inline constexpr std::uint32_t class_capacity(std::size_t cls) noexcept {
@@ -59,7 +59,8 @@ inline constexpr std::size_t max_cached_bytes_per_thread = [] {
   for (std::size_t cls = 0; cls < block_classes; ++cls) total += class_capacity(cls) * (cls + 1) * block_granule;
   return total;
 }();
-static_assert(max_cached_bytes_per_thread <= 256 * 1024, "a thread must not hoard more than 256 KiB of blocks");
+static_assert(max_cached_bytes_per_thread <= std::size_t{256} * 1024,
+              "a thread must not hoard more than 256 KiB of blocks");
 
 struct free_block_node {
   free_block_node* next;
