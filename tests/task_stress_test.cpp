@@ -1,11 +1,17 @@
 // Stress: many concurrent tasks on a 4-thread pool, each with its own id, hop at random
-// between a child task, schedule_on(pool) and a resume from a foreign thread that knows
-// nothing about asyncctx. After every hop the task checks its context and async id.
+// between a child task, schedule_on(pool), a resume from a foreign thread that knows
+// nothing about asyncctx, a future settled on that foreign thread (with a `then` registered
+// by the task), and an event emitted on the foreign thread. After every hop the task checks
+// its context and async id; listeners and reactions check theirs.
 //
 // Default: 10,000 tasks x 100 hops (about 8 s under ASan, 25 s under TSan);
 // ASYNCCTX_STRESS=long: 50,000 tasks x 200 hops.
 #include <asyncctx/async_hooks.hpp>
+#include <asyncctx/event_emitter.hpp>
+#include <asyncctx/future.hpp>
+#include <asyncctx/promise.hpp>
 #include <asyncctx/schedule_on.hpp>
+#include <asyncctx/snapshot.hpp>
 #include <asyncctx/spawn.hpp>
 #include <asyncctx/task.hpp>
 #include <asyncctx/thread_pool.hpp>
@@ -19,6 +25,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -45,15 +53,15 @@ class foreign_resumer {
       : thread_([this] {
           id.run(-7, [this] {
             for (;;) {
-              std::coroutine_handle<> h;
+              std::function<void()> job;
               {
                 std::unique_lock l(m_);
                 cv_.wait(l, [this] { return stop_ || !q_.empty(); });
                 if (q_.empty()) return;
-                h = q_.front();
+                job = std::move(q_.front());
                 q_.pop_front();
               }
-              h.resume();
+              job();
               check(id.value_or(0) == -7 && step.get() == nullptr);
             }
           });
@@ -73,21 +81,26 @@ class foreign_resumer {
       void await_suspend(std::coroutine_handle<> h) {
         // Copied first: once h is queued, this awaiter (in the frame) may be gone.
         foreign_resumer* resumer = r;
-        {
-          std::lock_guard l(resumer->m_);
-          resumer->q_.push_back(h);
-        }
-        resumer->cv_.notify_one();
+        resumer->post([h] { h.resume(); });
       }
       void await_resume() const noexcept {}
     };
     return awaiter{this};
   }
 
+  // Runs `job` on the foreign thread, in the foreign thread's own context.
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard l(m_);
+      q_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
  private:
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<std::coroutine_handle<>> q_;
+  std::deque<std::function<void()>> q_;
   bool stop_ = false;
   std::thread thread_;
 };
@@ -109,6 +122,34 @@ task<int> child(world& w, int expect, bool hop) {
   co_return expect;
 }
 
+// A future settled on the foreign thread; the task registers a `then` first, which must
+// run (on the foreign thread) in the task's context, not the settler's.
+task<int> future_hop(world& w, int me) {
+  auto p = std::make_shared<asyncctx::promise<int>>();
+  asyncctx::future<int> reaction = p->get_future().then([me](int v) {
+    check(id.value_or(0) == me);
+    return v + 1;
+  });
+  w.foreign.post([p, me] { p->resolve(me); });
+  co_return co_await reaction;
+}
+
+// An event emitted on the foreign thread: a plain listener runs in the emit-time context
+// (the foreign thread's), a wrapped one in the task's. The wrapped one hands the value back
+// through the pool, so the task never resumes inside emit().
+task<int> emitter_hop(world& w, int me) {
+  auto emitter = std::make_shared<asyncctx::event_emitter<int>>();
+  auto p = std::make_shared<asyncctx::promise<int>>();
+  asyncctx::future<int> got = p->get_future();
+  emitter->once([](int) { check(id.value_or(0) == -7); });
+  emitter->once(asyncctx::snapshot::wrap([&w, p, me](int v) {
+    check(id.value_or(0) == me);
+    w.pool.post([p, v] { p->resolve(v); });
+  }));
+  w.foreign.post([emitter, me] { check(emitter->emit(me)); });
+  co_return co_await got;
+}
+
 task<> worker(world& w, int me, int hops) {
   const asyncctx::async_id my_async_id = asyncctx::execution_async_id();
   std::minstd_rand rng(static_cast<unsigned>(me) * 2654435761U + 1);
@@ -121,12 +162,18 @@ task<> worker(world& w, int me, int hops) {
       s.emplace(step.set(i));
       expect_step = i;
     }
-    switch (r % 3) {
+    switch (rng() % 5) {
       case 0:
         check(co_await child(w, me, (rng() & 1) != 0) == me);
         break;
       case 1:
         co_await asyncctx::schedule_on(w.pool.get_executor());
+        break;
+      case 2:
+        check(co_await future_hop(w, me) == me + 1);
+        break;
+      case 3:
+        check(co_await emitter_hop(w, me) == me);
         break;
       default:
         co_await w.foreign.hop();
