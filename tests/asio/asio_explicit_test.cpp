@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "asio_test_support.hpp"
+
 #ifdef BOOST_ASIO_CUSTOM_HANDLER_TRACKING
 #error "this test checks the explicit forms without the handler-tracking hook"
 #endif
@@ -33,17 +35,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asyncctx::variable<int> g_var;
-
-int current() {
-  const int* v = g_var.get();
-  return v != nullptr ? *v : -1;
-}
-
-template <class F>
-decltype(auto) in_context(int v, F&& f) {
-  return g_var.run(v, std::forward<F>(f));
-}
+using asio_test::current;
+using asio_test::g_var;
+using asio_test::in_context;
 
 TEST(AsioExplicit, WithoutTheHookAPlainHandlerLosesTheContext) {
   int seen = 0;

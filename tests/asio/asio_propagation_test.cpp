@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "asio_test_support.hpp"
+
 #ifndef BOOST_ASIO_CUSTOM_HANDLER_TRACKING
 #error "this test must be built with asyncctx::asio (the handler-tracking definition)"
 #endif
@@ -32,18 +34,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-asyncctx::variable<int> g_var;
-
-int current() {
-  const int* v = g_var.get();
-  return v != nullptr ? *v : -1;
-}
-
-// Runs `f` with g_var bound to `v` (so an operation started inside captures v).
-template <class F>
-void in_context(int v, F&& f) {
-  g_var.run(v, std::forward<F>(f));
-}
+using asio_test::current;
+using asio_test::g_var;
+using asio_test::in_context;
 
 TEST(AsioPropagation, TrackingHeaderIsTheOneAsioUses) {
   // Asio's operations derive from our tracked handler: the hook is really in place.

@@ -17,18 +17,16 @@
 #include <thread>
 #include <vector>
 
+#include "asio_test_support.hpp"
+
 namespace net = boost::asio;
 using asyncctx::asio::use_task;
 using namespace std::chrono_literals;
 
 namespace {
 
-asyncctx::variable<int> g_var;
-
-int current() {
-  const int* v = g_var.get();
-  return v != nullptr ? *v : -1;
-}
+using asio_test::current;
+using asio_test::g_var;
 
 // An io_context run by `n` threads (each in its own context) for the test's duration.
 class loop {
