@@ -8,3 +8,5 @@ asyncctx_add_test(asio_explicit_test asio_explicit_test.cpp LABELS concurrency L
 if(EXISTS ${PROJECT_SOURCE_DIR}/include/asyncctx/task.hpp)
   asyncctx_add_test(asio_use_task_test asio_use_task_test.cpp LABELS concurrency LIBS asyncctx::asio)
 endif()
+# The thread's spare context reference kept by handler tracking (frame.hpp, t_thread_spare).
+asyncctx_add_test(asio_spare_test asio_spare_test.cpp LABELS concurrency LIBS asyncctx::asio)

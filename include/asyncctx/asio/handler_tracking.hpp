@@ -25,7 +25,8 @@
 //
 // Thread-safety: an operation's tracking state is written only by its initiating thread before
 // Asio publishes the operation (under Asio's own synchronisation) and read only by the thread
-// that completes it; frames are reference counted atomically. Nothing here takes a lock.
+// that completes it; frames are reference counted atomically, and a thread's spare reference
+// (frame.hpp) is only touched by that thread. Nothing here takes a lock.
 #pragma once
 
 #include <asyncctx/async_hooks.hpp>
@@ -113,7 +114,7 @@ struct handler_tracking {
                                               Object object, std::uintmax_t, const char* op_name) noexcept {
     tracked_handler& h = op;
     core::release(h.frame_);  // defensive: a second creation of the same operation replaces the first
-    h.frame_ = core::capture_current();
+    h.frame_ = core::capture_current_or_spare();
     if (::asyncctx::detail::hooks_enabled()) [[unlikely]] {
       announce(h, timer_name(object_type, object), op_name, &op);
     }
@@ -178,14 +179,16 @@ class tracked_completion {
 
   // Puts the thread's own context back and releases whatever the handler left current (the
   // operation's context, or one an enter_with inside it made): values are destroyed in the
-  // thread's own context, as with context_swap.
+  // thread's own context, as with context_swap. When that is the thread's own context, the
+  // reference is kept as the thread's spare for the next operation created in it (chains of
+  // handlers in one context then touch no reference count; thread_state.hpp).
   ASYNCCTX_ALWAYS_INLINE void invocation_end() noexcept {
     ended_ = true;
     core::frame* now = std::exchange(core::t_current, saved_);
     if (now != frame_) [[unlikely]] {
       ++core::t_unwind_epoch;
     }
-    core::release(now);
+    core::release_or_keep_as_spare(now);
     if (id_ != 0) [[unlikely]] {
       if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(id_);
       ::asyncctx::detail::t_execution_id = saved_id_;

@@ -155,6 +155,16 @@ struct task_spare_slot {
 };
 inline constinit thread_local task_spare_slot* t_running_task = nullptr;
 
+// The spare reference of the thread itself, for callbacks that run outside any task (Asio
+// handlers, asio/handler_tracking.hpp): a finished callback whose context is the thread's own
+// current context, with no task running, leaves its reference here instead of dropping it,
+// and the next operation created in that context takes it instead of incrementing the count.
+// It never keeps a frame alive longer than the thread's own hold does: it is only left while
+// the thread's current context (which no task can carry away) is that frame, and every
+// release of that frame on this thread drops it too (release below); the thread-exit action
+// releases it with the current context (thread_state.hpp).
+inline constinit thread_local frame* t_thread_spare = nullptr;
+
 inline void release(frame* f) noexcept {
   if (f == nullptr) return;
   // Sole owner: nobody else holds it, so no spare either.
@@ -165,7 +175,11 @@ inline void release(frame* f) noexcept {
   std::uint32_t drop = 1;
   if (task_spare_slot* running = t_running_task; running != nullptr && running->spare_ == f) [[unlikely]] {
     running->spare_ = nullptr;
-    drop = 2;
+    ++drop;
+  }
+  if (t_thread_spare == f) [[unlikely]] {
+    t_thread_spare = nullptr;
+    ++drop;
   }
   if (f->refs.fetch_sub(drop, std::memory_order_acq_rel) == drop) destroy_frame(f);
 }

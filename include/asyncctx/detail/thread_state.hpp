@@ -32,6 +32,20 @@ ASYNCCTX_ALWAYS_INLINE frame* capture_current() noexcept {
   return f;
 }
 
+// capture_current for an operation started outside a task (an Asio handler): takes the
+// thread's spare reference (frame.hpp) when it is the current frame, else increments.
+ASYNCCTX_ALWAYS_INLINE frame* capture_current_or_spare() noexcept {
+  frame* f = t_current;
+  if (f != nullptr) {
+    if (f == t_thread_spare) {
+      t_thread_spare = nullptr;
+    } else {
+      f->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return f;
+}
+
 ASYNCCTX_ALWAYS_INLINE const entry* find_current(std::uint64_t key) noexcept {
   const frame* f = t_current;
   if (f == nullptr) return nullptr;
@@ -39,13 +53,17 @@ ASYNCCTX_ALWAYS_INLINE const entry* find_current(std::uint64_t key) noexcept {
 }
 
 // A thread can end with a context still current only through enter_with or a scope that
-// is never restored. The first time either happens on a thread, this registers a
-// thread-exit action that releases whatever is current then, so the frame is not leaked.
+// is never restored. The first time either happens on a thread (or the thread keeps a spare
+// reference, frame.hpp), this registers a thread-exit action that releases whatever is
+// current then, and the spare, so no frame is leaked.
 struct release_at_thread_exit {
   release_at_thread_exit() = default;
   release_at_thread_exit(const release_at_thread_exit&) = delete;
   release_at_thread_exit& operator=(const release_at_thread_exit&) = delete;
-  ~release_at_thread_exit() { release(std::exchange(t_current, nullptr)); }
+  ~release_at_thread_exit() {
+    release(std::exchange(t_current, nullptr));
+    release(std::exchange(t_thread_spare, nullptr));
+  }
 };
 inline constinit thread_local bool t_exit_release_registered = false;
 
@@ -58,6 +76,19 @@ ASYNCCTX_NOINLINE inline void register_release_at_thread_exit() noexcept {
 ASYNCCTX_ALWAYS_INLINE void ensure_release_at_thread_exit() noexcept {
   if (!t_exit_release_registered) [[unlikely]]
     register_release_at_thread_exit();
+}
+
+// Drops `f`, a reference a finished callback held, after the thread's own context is back:
+// when `f` is that context and no task runs on the thread (so the current reference stays
+// on this thread until released here), it becomes the thread's spare instead (frame.hpp);
+// otherwise it is released.
+ASYNCCTX_ALWAYS_INLINE void release_or_keep_as_spare(frame* f) noexcept {
+  if (f != nullptr && f == t_current && t_thread_spare == nullptr && t_running_task == nullptr) {
+    ensure_release_at_thread_exit();
+    t_thread_spare = f;
+  } else {
+    release(f);
+  }
 }
 
 // Replaces the current frame with `owned` (a reference the caller hands over) and releases
