@@ -330,6 +330,85 @@ TEST(TaskContext, ValuesDieWithTheLastTaskThatHoldsThem) {
   EXPECT_TRUE(weak.expired());
 }
 
+// --- hand-over between an awaiting task and its child (task_context.hpp) ---------------
+
+// What the thread looked like right after the task suspended (context_awaiter has put the
+// thread's own state back before the inner await_suspend runs), then a foreign resume.
+struct thread_state_probe {
+  int* value_seen;
+  asyncctx::async_id* id_seen;
+  const void** running_task_seen;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    *value_seen = request_id.value_or(-1);
+    *id_seen = asyncctx::execution_async_id();
+    *running_task_seen = asyncctx::detail::t_running_task;
+    foreign_thread_resume{}.await_suspend(h);
+  }
+  void await_resume() const noexcept {}
+};
+
+// A child started by its awaiting task borrows the thread's saved state from it; when a
+// grandchild two borrows deep suspends, the thread must get its own state back (found up the
+// chain), and every level must find its own context when resumed on the foreign thread.
+TEST(TaskContext, SuspendTwoHandOversDeepGivesTheThreadItsOwnStateBack) {
+  int value_seen = 0;
+  asyncctx::async_id id_seen = 0;
+  const void* running_seen = &value_seen;
+  auto grandchild = [&]() -> task<int> {
+    auto s = request_id.set(30);
+    co_await thread_state_probe{&value_seen, &id_seen, &running_seen};
+    co_return request_id.value_or(-1);
+  };
+  auto child = [&]() -> task<int> {
+    auto s = request_id.set(20);
+    const int got = co_await grandchild();
+    EXPECT_EQ(request_id.value_or(-1), 20);  // resumed on the foreign thread, in its own context
+    EXPECT_EQ(g_marker.get(), nullptr);
+    co_return got * 100 + request_id.value_or(-1);
+  };
+  auto parent = [&]() -> task<int> {
+    auto s = request_id.set(10);
+    const int got = co_await child();
+    EXPECT_EQ(request_id.value_or(-1), 10);
+    co_return got * 100 + request_id.value_or(-1);
+  };
+  const asyncctx::async_id own_id = asyncctx::execution_async_id();
+  request_id.run(1, [&] { EXPECT_EQ(sync_wait(parent()), 302010); });
+  EXPECT_EQ(value_seen, 1);  // the thread's own binding, not a task's
+  EXPECT_EQ(id_seen, own_id);
+  EXPECT_EQ(running_seen, nullptr);
+}
+
+// A child that runs start to end without suspending installs its awaiting task's context and
+// ids itself: the parent sees exactly what it had before the co_await, never the child's.
+TEST(TaskContext, ChildEndingWithoutSuspendingPutsTheParentBackExactly) {
+  static asyncctx::async_local_storage<int> store;
+  auto child = []() -> task<asyncctx::async_id> {
+    auto s = request_id.set(2);
+    store.enter_with(3);  // the child ends in a context of its own making
+    co_return asyncctx::execution_async_id();
+  };
+  auto parent = [&]() -> task<> {
+    const asyncctx::async_id my_id = asyncctx::execution_async_id();
+    const asyncctx::async_id my_trigger = asyncctx::trigger_async_id();
+    const void* me = asyncctx::detail::t_running_task;
+    auto s = request_id.set(1);
+    for (int i = 0; i < 3; ++i) {
+      const asyncctx::async_id child_id = co_await child();
+      EXPECT_NE(child_id, my_id);
+      EXPECT_EQ(request_id.value_or(-1), 1);
+      EXPECT_EQ(store.get_store(), nullptr);
+      EXPECT_EQ(asyncctx::execution_async_id(), my_id);
+      EXPECT_EQ(asyncctx::trigger_async_id(), my_trigger);
+      EXPECT_EQ(asyncctx::detail::t_running_task, me);
+    }
+  };
+  sync_wait(parent());
+  EXPECT_EQ(request_id.get(), nullptr);
+  EXPECT_EQ(asyncctx::detail::t_running_task, nullptr);
+}
+
 // --- async hooks -----------------------------------------------------------------------
 
 TEST(TaskHooks, TaskIsAnAsyncResourceOfTypeTask) {

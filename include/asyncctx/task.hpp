@@ -54,7 +54,7 @@ class task_promise_common : public task_promise_base {
     bool await_ready() const noexcept { return false; }
 #if ASYNCCTX_SYMMETRIC_TRANSFER
     template <class Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+    ASYNCCTX_ALWAYS_INLINE std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
       task_promise_common& p = self.promise();
       p.finish();
       // Symmetric transfer to the awaiter: no stack is used per completed task.
@@ -263,12 +263,16 @@ class [[nodiscard]] task {
   struct awaiter_base {
     std::coroutine_handle<promise_type> coro;
     bool await_ready() const noexcept { return !coro || coro.done(); }
+    // An awaiting task parks itself and this task borrows its saved thread state
+    // (task_context.hpp, hands_over_context).
+    static constexpr bool hands_over_context = true;
     // Starts the task: it resumes `awaiting` from its final_suspend. An awaiting task is
-    // recorded, so that it can take this task's last context as its spare (task_context.hpp).
+    // recorded, so that it can take this task's last context as its spare and be resumed
+    // in its context directly (task_context.hpp).
     template <class Promise>
     auto await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
       if constexpr (std::is_base_of_v<detail::task_promise_base, Promise>) {
-        coro.promise().set_parent(&awaiting.promise());
+        coro.promise().borrow_from(&awaiting.promise());
       } else {
         coro.promise().set_parent(nullptr);
       }

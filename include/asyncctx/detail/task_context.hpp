@@ -8,15 +8,26 @@
 //     task displaced, is parked in `saved_ctx_`.
 // enter() and leave() only move these two owned pointers (and `t_running_task`, below): a
 // resume or a suspension costs a few thread-local loads/stores and no reference-count
-// operation. Whatever the task's code
-// made current (set, run, enter_with) is what leave() takes over, so bindings persist across
-// the task's own suspensions and never reach the thread, the awaiting parent or siblings.
+// operation. Whatever the task's code made current (set, run, enter_with) is what leave()
+// takes over, so bindings persist across the task's own suspensions and never reach the
+// thread, the awaiting parent or siblings.
 //
 // Every co_await in a task goes through await_transform, which wraps the awaiter in a
 // `context_awaiter`: leave() runs *before* the inner await_suspend (after it, another thread
 // may already resume the task) and enter() runs in await_resume, on whichever thread
 // resumed the task, whoever that is (an executor, a foreign std::thread, a child task's
 // final_suspend).
+//
+// Hand-over (a task awaiting a task). When a task starts a child by symmetric transfer, a
+// leave() of the parent followed by an enter() of the child would put the thread's own
+// state back only to save it again. Instead the parent parks its context (park_for_child)
+// and the child *borrows*: it installs its own context and ids but saves nothing, because
+// the thread's own state is still saved in the parent (or, for a chain of borrowers, in the
+// nearest task up the chain that entered normally). If the child runs to its end without
+// suspending, its finish() installs the parent directly and the parent's await_resume has
+// nothing left to do (resume_after_child). If it suspends, its leave() puts back the state
+// found up the chain and stops borrowing; the parent, resumed later from wherever the child
+// ends, does a full enter().
 //
 // Spare reference (no atomic operation per ready child in steady state). A child captures
 // its creator's context (one increment) and releases its last context when it ends (one
@@ -72,8 +83,8 @@ class task_promise_base : protected task_spare_slot {
   // owns the task's context (and spare_ is null or the same frame); after the end, finish()
   // has already released both.
   ~task_promise_base() {
-    release(spare_);
-    release(ctx_);
+    if (ctx_ != nullptr || spare_ != nullptr) [[unlikely]]
+      release_references();
     if (hooks_enabled()) [[unlikely]]
       emit_destroy(id_);
   }
@@ -88,55 +99,91 @@ class task_promise_base : protected task_spare_slot {
   // Installs the task's context and async ids on the current thread; parks the thread's.
   ASYNCCTX_ALWAYS_INLINE void enter() noexcept {
     saved_ctx_ = t_current;
-    t_current = ctx_;
     saved_task_ = t_running_task;
-    t_running_task = this;
     saved_id_ = t_execution_id;
     saved_trigger_ = t_trigger_id;
-    t_execution_id = id_;
-    t_trigger_id = trigger_;
-    hooked_ = hooks_enabled();
-    if (hooked_) [[unlikely]]
-      emit_before(id_);
+    borrowed_ = false;
+    install();
   }
 
   // Takes the task's (possibly changed) context back and puts the thread's own back. A
-  // spare that is not the kept context goes (see the file comment).
+  // spare that is not the kept context goes (see the file comment). A borrowing task finds
+  // the thread's state in the nearest awaiting task that saved it.
   ASYNCCTX_ALWAYS_INLINE void leave() noexcept {
     if (hooked_) [[unlikely]]
       emit_after(id_);
-    t_execution_id = saved_id_;
-    t_trigger_id = saved_trigger_;
+    const task_promise_base* home = this;
+    if (borrowed_) [[unlikely]]
+      home = saved_state_holder();
+    borrowed_ = false;
+    t_execution_id = home->saved_id_;
+    t_trigger_id = home->saved_trigger_;
     ctx_ = t_current;
-    t_current = saved_ctx_;
-    t_running_task = saved_task_;
+    t_current = home->saved_ctx_;
+    t_running_task = home->saved_task_;
     if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
       release(std::exchange(spare_, nullptr));
   }
 
   // leave() at the end of the coroutine: the task's last context is released after the
-  // thread's own is back, so destructors of values run in the outer context (as with
-  // context_swap). Scopes that outlive the task learn that their context was unwound.
-  // When a task awaits this one and keeps the same context, and has no spare, the last
-  // context becomes its spare instead of being released (the same frame: no value lives
-  // longer).
+  // context it returns to is back, so destructors of values run in the outer context (as
+  // with context_swap). When a task awaits this one and keeps the same context, and has no
+  // spare, the last context becomes its spare instead of being released (the same frame:
+  // no value lives longer).
+  //
+  // A borrowing task (started by its awaiting task on this thread and never suspended since)
+  // hands the thread straight to that task, which it resumes next: the awaiter's context and
+  // ids are installed here and its await_resume does nothing more. Otherwise the thread's
+  // own state goes back and the awaiter (if a task) enters on its resume.
   ASYNCCTX_ALWAYS_INLINE void finish() noexcept {
     if (hooked_) [[unlikely]]
       emit_after(id_);
-    t_execution_id = saved_id_;
-    t_trigger_id = saved_trigger_;
     frame* last = t_current;
-    t_current = saved_ctx_;
-    t_running_task = saved_task_;
     ctx_ = nullptr;
     if (spare_ != nullptr) [[unlikely]]
       release(std::exchange(spare_, nullptr));
     task_promise_base* parent = parent_;
+    if (borrowed_) [[likely]] {
+      parent->install();
+      parent->resumed_by_child_ = true;
+    } else {
+      t_execution_id = saved_id_;
+      t_trigger_id = saved_trigger_;
+      t_current = saved_ctx_;
+      t_running_task = saved_task_;
+    }
     if (parent != nullptr && parent->spare_ == nullptr && parent->ctx_ == last) {
       parent->spare_ = last;
     } else {
       release(last);
     }
+  }
+
+  // Called by the running task just before it starts a child task on this thread by
+  // symmetric transfer (hand_over_to): parks the task's context, as leave() does, but
+  // leaves the thread's own state where it is, in this task (or the task it borrows from).
+  ASYNCCTX_ALWAYS_INLINE void park_for_child() noexcept {
+    if (hooked_) [[unlikely]]
+      emit_after(id_);
+    ctx_ = t_current;
+    resumed_by_child_ = false;
+    if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
+      release(std::exchange(spare_, nullptr));
+  }
+
+  // The awaiting task's resume after a child started by hand-over: nothing to do when the
+  // child finished without suspending (its finish() installed this task); a full enter()
+  // when it suspended and the thread's state went back in between.
+  ASYNCCTX_ALWAYS_INLINE void resume_after_child() noexcept {
+    if (!resumed_by_child_) enter();
+  }
+
+  // The child side of the hand-over: `parent` (a task promise) has parked itself and this
+  // task is resumed next on the same thread. It borrows the thread's saved state from the
+  // parent instead of saving it again.
+  void borrow_from(task_promise_base* parent) noexcept {
+    parent_ = parent;
+    borrowed_ = true;
   }
 
   // The task promise awaiting this task (set when a task starts it), or null.
@@ -151,7 +198,13 @@ class task_promise_base : protected task_spare_slot {
     task_promise_base* promise;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<>) const noexcept {}
-    void await_resume() const noexcept { promise->enter(); }
+    void await_resume() const noexcept {
+      if (promise->borrowed_) {
+        promise->install();
+      } else {
+        promise->enter();
+      }
+    }
   };
 
   // Lazy start; the context was captured by the constructor and is installed on the first
@@ -159,16 +212,56 @@ class task_promise_base : protected task_spare_slot {
   initial_awaiter initial_suspend() noexcept { return initial_awaiter{this}; }
 
  private:
-  frame* ctx_;                             // owned while suspended (see the class comment)
-  frame* saved_ctx_ = nullptr;             // the running thread's own context, owned while the task runs
-  task_spare_slot* saved_task_ = nullptr;  // the thread's running task before enter()
-  task_promise_base* parent_ = nullptr;    // the task awaiting this one (final hand-back)
+  // Out of line: a task that ran to its end has released both already, and keeping the
+  // releases out of the destroy path keeps that path small.
+  ASYNCCTX_NOINLINE void release_references() noexcept {
+    release(std::exchange(spare_, nullptr));
+    release(std::exchange(ctx_, nullptr));
+  }
+
+  // Makes this task's context and ids the thread's (the thread's own state is saved).
+  ASYNCCTX_ALWAYS_INLINE void install() noexcept {
+    t_current = ctx_;
+    t_running_task = this;
+    t_execution_id = id_;
+    t_trigger_id = trigger_;
+    hooked_ = hooks_enabled();
+    if (hooked_) [[unlikely]]
+      emit_before(id_);
+  }
+
+  // The task whose saved_* fields hold the thread's own state for a borrowing task: the
+  // nearest one up the chain of awaiting tasks that entered normally.
+  const task_promise_base* saved_state_holder() const noexcept {
+    const task_promise_base* p = this;
+    while (p->borrowed_) p = p->parent_;
+    return p;
+  }
+
+  frame* ctx_;  // owned while suspended (see the class comment)
+  // Written by enter() before any read: left uninitialised, the ramp of every task pays for
+  // what it initialises.
+  frame* saved_ctx_;                     // the running thread's own context, owned while the task runs
+  task_spare_slot* saved_task_;          // the thread's running task before enter()
+  task_promise_base* parent_ = nullptr;  // the task awaiting this one (final hand-back)
   async_id id_;
   async_id trigger_;
-  async_id saved_id_ = 0;
-  async_id saved_trigger_ = 0;
-  bool hooked_ = false;
+  async_id saved_id_;
+  async_id saved_trigger_;
+  // Started by its awaiting task (borrow_from) and not suspended since: the thread's own
+  // state is saved in parent_ (or further up), not in saved_*.
+  bool borrowed_ = false;
+  // Set by a borrowing child's finish(): this task's context is already installed.
+  bool resumed_by_child_;
+  bool hooked_;  // set by install(), read after it
 };
+
+// An awaiter that starts a task on this thread by symmetric transfer and is resumed by
+// that task's end declares `hands_over_context`: its await_suspend calls borrow_from on
+// the child when the awaiting coroutine is a task. The awaiting task then parks itself
+// with park_for_child instead of leave(), and the child borrows the thread's saved state.
+template <class Awaiter>
+concept hands_over_context = std::remove_cvref_t<Awaiter>::hands_over_context;
 
 // Wraps the awaiter of every co_await in a task (see the file comment). `Awaiter` is a
 // value or a reference (when the awaitable is its own awaiter).
@@ -189,27 +282,39 @@ class context_awaiter {
                       std::is_convertible_v<result, std::coroutine_handle<>>,
                   "await_suspend must return void, bool or a coroutine_handle");
     suspended_ = true;
-    // From here until await_resume, the task's context lives in the promise, so another
-    // thread may resume the task as soon as the inner awaiter has published the handle.
-    // Nothing below may touch *this or the promise after the inner await_suspend.
-    promise_->leave();
-    if constexpr (noexcept(inner_.await_suspend(self))) {
+    if constexpr (hands_over_context<Awaiter>) {
+      static_assert(noexcept(inner_.await_suspend(self)));
+      promise_->park_for_child();
       return inner_.await_suspend(self);
     } else {
-      try {
+      // From here until await_resume, the task's context lives in the promise, so another
+      // thread may resume the task as soon as the inner awaiter has published the handle.
+      // Nothing below may touch *this or the promise after the inner await_suspend.
+      promise_->leave();
+      if constexpr (noexcept(inner_.await_suspend(self))) {
         return inner_.await_suspend(self);
-      } catch (...) {
-        // The coroutine was not suspended after all: it goes on, in its context, with the
-        // exception thrown from the co_await expression.
-        suspended_ = false;
-        promise_->enter();
-        throw;
+      } else {
+        try {
+          return inner_.await_suspend(self);
+        } catch (...) {
+          // The coroutine was not suspended after all: it goes on, in its context, with the
+          // exception thrown from the co_await expression.
+          suspended_ = false;
+          promise_->enter();
+          throw;
+        }
       }
     }
   }
 
   decltype(auto) await_resume() {
-    if (suspended_) promise_->enter();
+    if (suspended_) {
+      if constexpr (hands_over_context<Awaiter>) {
+        promise_->resume_after_child();
+      } else {
+        promise_->enter();
+      }
+    }
     return inner_.await_resume();
   }
 
