@@ -160,7 +160,7 @@ class task_promise_base : protected task_spare_slot {
   }
 
   // Called by the running task just before it starts a child task on this thread by
-  // symmetric transfer (hand_over_to): parks the task's context, as leave() does, but
+  // symmetric transfer (borrow_from): parks the task's context, as leave() does, but
   // leaves the thread's own state where it is, in this task (or the task it borrows from).
   ASYNCCTX_ALWAYS_INLINE void park_for_child() noexcept {
     if (hooked_) [[unlikely]]
