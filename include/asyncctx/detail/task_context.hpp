@@ -59,6 +59,9 @@
 
 namespace asyncctx::detail {
 
+template <class Awaiter>
+class context_awaiter;
+
 class task_promise_base : protected task_spare_slot {
  public:
   // Runs when the coroutine function is called: the task's context is the caller's (the
@@ -135,27 +138,26 @@ class task_promise_base : protected task_spare_slot {
   // hands the thread straight to that task, which it resumes next: the awaiter's context and
   // ids are installed here and its await_resume does nothing more. Otherwise the thread's
   // own state goes back and the awaiter (if a task) enters on its resume.
+  //
+  // The common case (borrowing, no hook, no spare of its own, the last context handed back)
+  // is straight-line code with no call: a call on the way would make every task's
+  // coroutine body save and restore callee-saved registers on each resume. Everything else
+  // goes through the out-of-line functions below.
   ASYNCCTX_ALWAYS_INLINE void finish() noexcept {
-    if (hooked_) [[unlikely]]
-      emit_after(id_);
-    frame* last = t_current;
-    ctx_ = nullptr;
-    if (spare_ != nullptr) [[unlikely]]
-      release(std::exchange(spare_, nullptr));
-    task_promise_base* parent = parent_;
-    if (borrowed_) [[likely]] {
-      parent->install();
+    if (borrowed_ && !hooked_ && spare_ == nullptr) [[likely]] {
+      frame* last = t_current;
+      ctx_ = nullptr;
+      task_promise_base* parent = parent_;
+      parent->install_without_hooks();
       parent->resumed_by_child_ = true;
+      if (parent->spare_ == nullptr && parent->ctx_ == last && !hooks_enabled()) [[likely]] {
+        parent->spare_ = last;
+        parent->hooked_ = false;
+      } else {
+        parent->take_back_from_child(last);
+      }
     } else {
-      t_execution_id = saved_id_;
-      t_trigger_id = saved_trigger_;
-      t_current = saved_ctx_;
-      t_running_task = saved_task_;
-    }
-    if (parent != nullptr && parent->spare_ == nullptr && parent->ctx_ == last) {
-      parent->spare_ = last;
-    } else {
-      release(last);
+      finish_in_general();
     }
   }
 
@@ -163,12 +165,13 @@ class task_promise_base : protected task_spare_slot {
   // symmetric transfer (borrow_from): parks the task's context, as leave() does, but
   // leaves the thread's own state where it is, in this task (or the task it borrows from).
   ASYNCCTX_ALWAYS_INLINE void park_for_child() noexcept {
-    if (hooked_) [[unlikely]]
-      emit_after(id_);
-    ctx_ = t_current;
+    frame* now = t_current;
+    if (hooked_ || (spare_ != nullptr && spare_ != now)) [[unlikely]] {
+      park_for_child_in_general();
+      return;
+    }
+    ctx_ = now;
     resumed_by_child_ = false;
-    if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
-      release(std::exchange(spare_, nullptr));
   }
 
   // The awaiting task's resume after a child started by hand-over: nothing to do when the
@@ -212,6 +215,55 @@ class task_promise_base : protected task_spare_slot {
   initial_awaiter initial_suspend() noexcept { return initial_awaiter{this}; }
 
  private:
+  // finish() of a task that does not borrow, has a hook to call or a spare to drop.
+  ASYNCCTX_NOINLINE void finish_in_general() noexcept {
+    if (hooked_) [[unlikely]]
+      emit_after(id_);
+    frame* last = t_current;
+    ctx_ = nullptr;
+    if (spare_ != nullptr) [[unlikely]]
+      release(std::exchange(spare_, nullptr));
+    task_promise_base* parent = parent_;
+    if (borrowed_) {
+      parent->install_without_hooks();
+      parent->resumed_by_child_ = true;
+      parent->take_back_from_child(last);
+      return;
+    }
+    t_execution_id = saved_id_;
+    t_trigger_id = saved_trigger_;
+    t_current = saved_ctx_;
+    t_running_task = saved_task_;
+    if (parent != nullptr && parent->spare_ == nullptr && parent->ctx_ == last) {
+      parent->spare_ = last;
+    } else {
+      release(last);
+    }
+  }
+
+  // The rest of a borrowing child's finish() once this task (its parent) is installed
+  // without hooks: `last` (the child's last context) becomes this task's spare or goes,
+  // then the before hook of this task's resume.
+  ASYNCCTX_NOINLINE void take_back_from_child(frame* last) noexcept {
+    if (spare_ == nullptr && ctx_ == last) {
+      spare_ = last;
+    } else {
+      release(last);
+    }
+    hooked_ = hooks_enabled();
+    if (hooked_) [[unlikely]]
+      emit_before(id_);
+  }
+
+  ASYNCCTX_NOINLINE void park_for_child_in_general() noexcept {
+    if (hooked_) [[unlikely]]
+      emit_after(id_);
+    ctx_ = t_current;
+    resumed_by_child_ = false;
+    if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
+      release(std::exchange(spare_, nullptr));
+  }
+
   // Out of line: a task that ran to its end has released both already, and keeping the
   // releases out of the destroy path keeps that path small.
   ASYNCCTX_NOINLINE void release_references() noexcept {
@@ -221,13 +273,17 @@ class task_promise_base : protected task_spare_slot {
 
   // Makes this task's context and ids the thread's (the thread's own state is saved).
   ASYNCCTX_ALWAYS_INLINE void install() noexcept {
+    install_without_hooks();
+    hooked_ = hooks_enabled();
+    if (hooked_) [[unlikely]]
+      emit_before(id_);
+  }
+
+  ASYNCCTX_ALWAYS_INLINE void install_without_hooks() noexcept {
     t_current = ctx_;
     t_running_task = this;
     t_execution_id = id_;
     t_trigger_id = trigger_;
-    hooked_ = hooks_enabled();
-    if (hooked_) [[unlikely]]
-      emit_before(id_);
   }
 
   // The task whose saved_* fields hold the thread's own state for a borrowing task: the
@@ -254,6 +310,9 @@ class task_promise_base : protected task_spare_slot {
   // Set by a borrowing child's finish(): this task's context is already installed.
   bool resumed_by_child_;
   bool hooked_;  // set by install(), read after it
+
+  template <class Awaiter>
+  friend class context_awaiter;
 };
 
 // An awaiter that starts a task on this thread by symmetric transfer and is resumed by
@@ -273,7 +332,19 @@ class context_awaiter {
       : inner_(static_cast<A&&>(awaiter)), promise_(promise) {}
 
   // A ready awaiter costs nothing: the task keeps running in its context.
-  bool await_ready() { return inner_.await_ready(); }
+  bool await_ready() {
+    if constexpr (hands_over_context<Awaiter>) {
+      // A child that is already done (or an empty task) is not started: this task simply
+      // goes on, so its await_resume must not enter again.
+      if (inner_.await_ready()) {
+        promise_->resumed_by_child_ = true;
+        return true;
+      }
+      return false;
+    } else {
+      return inner_.await_ready();
+    }
+  }
 
   template <class Promise>
   auto await_suspend(std::coroutine_handle<Promise> self) {
@@ -281,12 +352,12 @@ class context_awaiter {
     static_assert(std::is_void_v<result> || std::is_same_v<result, bool> ||
                       std::is_convertible_v<result, std::coroutine_handle<>>,
                   "await_suspend must return void, bool or a coroutine_handle");
-    suspended_ = true;
     if constexpr (hands_over_context<Awaiter>) {
       static_assert(noexcept(inner_.await_suspend(self)));
       promise_->park_for_child();
       return inner_.await_suspend(self);
     } else {
+      suspended_ = true;
       // From here until await_resume, the task's context lives in the promise, so another
       // thread may resume the task as soon as the inner awaiter has published the handle.
       // Nothing below may touch *this or the promise after the inner await_suspend.
@@ -308,12 +379,10 @@ class context_awaiter {
   }
 
   decltype(auto) await_resume() {
-    if (suspended_) {
-      if constexpr (hands_over_context<Awaiter>) {
-        promise_->resume_after_child();
-      } else {
-        promise_->enter();
-      }
+    if constexpr (hands_over_context<Awaiter>) {
+      promise_->resume_after_child();
+    } else if (suspended_) {
+      promise_->enter();
     }
     return inner_.await_resume();
   }
@@ -321,7 +390,7 @@ class context_awaiter {
  private:
   Awaiter inner_;
   task_promise_base* promise_;
-  bool suspended_ = false;
+  bool suspended_ = false;  // unused when the awaiter hands over (resumed_by_child_ says it)
 };
 
 template <class Awaitable>
