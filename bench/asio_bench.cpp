@@ -1,54 +1,159 @@
 // The cost of the handler-tracking hook on the hottest Asio path: one `post` hop (a handler
-// that posts the next one from inside the loop). Built twice from this one file (ODR: the
-// tracking definition must be the same in every translation unit of a program):
-//   asio_bench_hooked — links asyncctx::asio (BOOST_ASIO_CUSTOM_HANDLER_TRACKING)
-//   asio_bench_plain  — plain Boost.Asio
-// bench/asio_ratio.sh runs both and prints hooked / plain.
-#include <asyncctx/variable.hpp>
-
+// that posts the next one from inside the loop), against plain Boost.Asio, in one process.
+//
+// The hops run in three modules built from asio_bench_module.cpp (see there): hooked, plain
+// and a second plain build as an A/A control. This driver loads them and measures them
+// side by side; run it with --benchmark_enable_random_interleaving=true and repetitions so
+// that all see the same machine. bench/asio_ratio.sh does that and prints the ratios
+// (target: hooked / plain <= 1.10; the control's ratio shows the method's own error).
 #include <benchmark/benchmark.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include <dlfcn.h>
 
 namespace {
 
 constexpr std::int64_t kHops = 10000;
 
-// Reposts itself until `left` reaches zero: each call is one hop through the scheduler.
-struct hop {
-  boost::asio::io_context* ioc;
-  std::int64_t* left;
-  void operator()() const {
-    if (--*left > 0) boost::asio::post(*ioc, hop{ioc, left});
+using hops_fn = std::int64_t (*)(void*, std::int64_t);
+
+struct module {
+  void* (*create)() = nullptr;
+  void (*destroy)(void*) = nullptr;
+  hops_fn post_hops = nullptr;
+  hops_fn post_hops_in_context = nullptr;  // hooked module only
+
+  explicit module(const char* path) {
+    void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) fail(path, dlerror());
+    create = reinterpret_cast<void* (*)()>(dlsym(handle, "asio_bench_create"));
+    destroy = reinterpret_cast<void (*)(void*)>(dlsym(handle, "asio_bench_destroy"));
+    post_hops = reinterpret_cast<hops_fn>(dlsym(handle, "asio_bench_post_hops"));
+    post_hops_in_context = reinterpret_cast<hops_fn>(dlsym(handle, "asio_bench_post_hops_in_context"));
+    if (create == nullptr || destroy == nullptr || post_hops == nullptr) fail(path, "missing entry points");
+  }
+
+  [[noreturn]] static void fail(const char* path, const char* why) {
+    std::fprintf(stderr, "asio_bench: cannot use %s: %s\n", path, why);
+    std::exit(1);
   }
 };
 
-void run_hops(benchmark::State& state) {
-  boost::asio::io_context ioc(1);
-  for (auto _ : state) {
-    std::int64_t left = kHops;
-    boost::asio::post(ioc, hop{&ioc, &left});
-    ioc.restart();
-    ioc.run();
-    benchmark::DoNotOptimize(left);
-  }
+const module& hooked() {
+  static const module m(ASIO_BENCH_HOOKED_MODULE);
+  return m;
+}
+const module& plain() {
+  static const module m(ASIO_BENCH_PLAIN_MODULE);
+  return m;
+}
+const module& control() {
+  static const module m(ASIO_BENCH_CONTROL_MODULE);
+  return m;
+}
+
+void run(benchmark::State& state, const module& m, hops_fn hops) {
+  void* ioc = m.create();
+  for (auto _ : state) benchmark::DoNotOptimize(hops(ioc, kHops));
+  m.destroy(ioc);
   state.SetItemsProcessed(state.iterations() * kHops);
 }
 
-// The handlers run in the empty context.
-void BM_PostHop_EmptyContext(benchmark::State& state) { run_hops(state); }
+// Plain Boost.Asio, no tracking.
+void BM_PostHop_Plain(benchmark::State& state) { run(state, plain(), plain().post_hops); }
+BENCHMARK(BM_PostHop_Plain);
+
+// The same plain build, loaded as a separate module: any ratio but 1 is the method's error.
+void BM_PostHop_PlainControl(benchmark::State& state) { run(state, control(), control().post_hops); }
+BENCHMARK(BM_PostHop_PlainControl);
+
+// With the hook; the handlers run in the empty context.
+void BM_PostHop_EmptyContext(benchmark::State& state) { run(state, hooked(), hooked().post_hops); }
 BENCHMARK(BM_PostHop_EmptyContext);
 
-// The handlers run in a context holding a value (a request id): the realistic case, where the
-// hook takes and drops a reference to that context per operation.
-asyncctx::variable<std::int64_t> g_request_id;
+// With the hook; the handlers run in a context holding a value.
 void BM_PostHop_WithContext(benchmark::State& state) {
-  g_request_id.run(42, [&] { run_hops(state); });
+  if (hooked().post_hops_in_context == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "no in-context entry point");
+  run(state, hooked(), hooked().post_hops_in_context);
 }
 BENCHMARK(BM_PostHop_WithContext);
 
+// --paired[=ROUNDS]: instead of Google Benchmark's runs, ROUNDS rounds (default 2000) in
+// each of which every variant runs one chain of 20,000 hops, in a shuffled order; the ratio
+// to plain Asio is taken within each round and the median over rounds is reported. Pairs a
+// millisecond apart see the same machine, so this cancels the drifts of a noisy machine
+// that separate runs (or repetitions seconds apart) do not.
+int run_paired(int rounds) {
+  constexpr std::int64_t hops = 20000;
+  struct variant {
+    const char* name;
+    const module* m;
+    hops_fn fn;
+    void* ioc = nullptr;
+    std::vector<double> ns_per_hop;
+  };
+  std::vector<variant> variants = {
+      {"plain Boost.Asio", &plain(), plain().post_hops},
+      {"plain again (A/A control)", &control(), control().post_hops},
+      {"hook, empty context", &hooked(), hooked().post_hops},
+      {"hook, value bound", &hooked(), hooked().post_hops_in_context},
+  };
+  if (variants.back().fn == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "no in-context entry point");
+  for (variant& v : variants) {
+    v.ioc = v.m->create();
+    for (int i = 0; i < 20; ++i) benchmark::DoNotOptimize(v.fn(v.ioc, hops));  // warm up
+    v.ns_per_hop.reserve(static_cast<std::size_t>(rounds));
+  }
+  std::vector<std::size_t> order(variants.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::mt19937 rng(12345);
+  for (int r = 0; r < rounds; ++r) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t i : order) {
+      variant& v = variants[i];
+      const auto t0 = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(v.fn(v.ioc, hops));
+      const auto t1 = std::chrono::steady_clock::now();
+      v.ns_per_hop.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / hops);
+    }
+  }
+  auto median = [](std::vector<double> x) {
+    std::sort(x.begin(), x.end());
+    return x[x.size() / 2];
+  };
+  const std::vector<double>& base = variants.front().ns_per_hop;
+  std::printf("%-28s %12s %22s\n", "post hop", "median ns", "median ratio to plain");
+  for (variant& v : variants) {
+    std::vector<double> ratio(base.size());
+    for (std::size_t r = 0; r < base.size(); ++r) ratio[r] = v.ns_per_hop[r] / base[r];
+    std::printf("%-28s %12.2f %22.3f\n", v.name, median(v.ns_per_hop), median(ratio));
+    v.m->destroy(v.ioc);
+  }
+  std::printf("(%d rounds of %lld hops per variant, shuffled order, one process)\n", rounds,
+              static_cast<long long>(hops));
+  return 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--paired") return run_paired(2000);
+    if (arg.starts_with("--paired=")) return run_paired(std::max(1, std::atoi(argv[i] + 9)));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

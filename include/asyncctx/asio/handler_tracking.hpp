@@ -112,8 +112,7 @@ struct handler_tracking {
   template <class Op, class Object>
   static ASYNCCTX_ALWAYS_INLINE void creation(::boost::asio::execution_context&, Op& op, const char* object_type,
                                               Object object, std::uintmax_t, const char* op_name) noexcept {
-    tracked_handler& h = op;
-    core::release(h.frame_);  // defensive: a second creation of the same operation replaces the first
+    tracked_handler& h = op;  // a new operation: Asio announces each one once
     h.frame_ = core::capture_current_or_spare();
     if (::asyncctx::detail::hooks_enabled()) [[unlikely]] {
       announce(h, timer_name(object_type, object), op_name, &op);
@@ -144,7 +143,7 @@ struct handler_tracking {
 };
 
 // Lives on the stack of an operation's do_complete (BOOST_ASIO_HANDLER_COMPLETION) and owns the
-// operation's tracking state from then on. Invariant: while `invoked_ && !ended_`, the thread's
+// operation's tracking state from then on. Invariant: while `stage_ == invoked`, the thread's
 // current context is the operation's (or what its handler made of it) and `saved_` is the
 // thread's own context, owned by this object until it is put back.
 class tracked_completion {
@@ -154,26 +153,20 @@ class tracked_completion {
   tracked_completion(const tracked_completion&) = delete;
   tracked_completion& operator=(const tracked_completion&) = delete;
 
+  // After a normal invocation there is nothing left to do here: invocation_end has put the
+  // context back and, with hooks, reported after and destroy.
   ASYNCCTX_ALWAYS_INLINE ~tracked_completion() {
-    if (invoked_ && !ended_) [[unlikely]] {
-      invocation_end();  // the handler threw: put the thread's own context back
-    }
-    if (!invoked_) core::release(frame_);  // never invoked: the reference is still ours
-    if (id_ != 0) [[unlikely]] {
-      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
-    }
+    if (stage_ != stage::ended) [[unlikely]]
+      end_abnormally();
   }
 
   // Installs the operation's context (handing the operation's reference to the thread) and
   // makes the operation the executing async resource. Arguments are the handler's, unused.
   template <class... Args>
   ASYNCCTX_ALWAYS_INLINE void invocation_begin(const Args&...) noexcept {
-    invoked_ = true;
-    if (id_ != 0) [[unlikely]] {
-      saved_id_ = std::exchange(::asyncctx::detail::t_execution_id, id_);
-      saved_trigger_ = std::exchange(::asyncctx::detail::t_trigger_id, trigger_);
-      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_before(id_);
-    }
+    stage_ = stage::invoked;
+    if (id_ != 0) [[unlikely]]
+      begin_hooked();
     saved_ = std::exchange(core::t_current, frame_);
   }
 
@@ -183,28 +176,54 @@ class tracked_completion {
   // reference is kept as the thread's spare for the next operation created in it (chains of
   // handlers in one context then touch no reference count; thread_state.hpp).
   ASYNCCTX_ALWAYS_INLINE void invocation_end() noexcept {
-    ended_ = true;
+    stage_ = stage::ended;
     core::frame* now = std::exchange(core::t_current, saved_);
     if (now != frame_) [[unlikely]] {
       ++core::t_unwind_epoch;
     }
     core::release_or_keep_as_spare(now);
-    if (id_ != 0) [[unlikely]] {
-      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(id_);
-      ::asyncctx::detail::t_execution_id = saved_id_;
-      ::asyncctx::detail::t_trigger_id = saved_trigger_;
-    }
+    if (id_ != 0) [[unlikely]]
+      end_hooked();
   }
 
  private:
+  // The async-hooks side, out of the way of every handler's path: it runs only for
+  // operations created while a hook was enabled.
+  ASYNCCTX_NOINLINE void begin_hooked() noexcept {
+    saved_id_ = std::exchange(::asyncctx::detail::t_execution_id, id_);
+    saved_trigger_ = std::exchange(::asyncctx::detail::t_trigger_id, trigger_);
+    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_before(id_);
+  }
+
+  ASYNCCTX_NOINLINE void end_hooked() noexcept {
+    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(id_);
+    ::asyncctx::detail::t_execution_id = saved_id_;
+    ::asyncctx::detail::t_trigger_id = saved_trigger_;
+    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
+  }
+
+  // The handler threw (put the thread's own context back), or the operation was destroyed
+  // without being invoked (its reference is still ours).
+  ASYNCCTX_NOINLINE void end_abnormally() noexcept {
+    if (stage_ == stage::invoked) {
+      invocation_end();
+      return;
+    }
+    core::release(frame_);
+    if (id_ != 0 && ::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
+  }
+
+  enum class stage : unsigned char { created, invoked, ended };
+
   core::frame* frame_;
-  core::frame* saved_ = nullptr;
+  // The saved_* members are written by invocation_begin before anything reads them; left
+  // uninitialised, as every handler of the program pays for what this constructor writes.
+  core::frame* saved_;
   async_id id_;
   async_id trigger_;
-  async_id saved_id_ = 0;
-  async_id saved_trigger_ = 0;
-  bool invoked_ = false;
-  bool ended_ = false;
+  async_id saved_id_;
+  async_id saved_trigger_;
+  stage stage_ = stage::created;
 };
 
 }  // namespace asyncctx::asio::detail

@@ -81,10 +81,11 @@ ASYNCCTX_ALWAYS_INLINE void ensure_release_at_thread_exit() noexcept {
 // Drops `f`, a reference a finished callback held, after the thread's own context is back:
 // when `f` is that context and no task runs on the thread (so the current reference stays
 // on this thread until released here), it becomes the thread's spare instead (frame.hpp);
-// otherwise it is released.
+// otherwise it is released. Whatever releases the current reference later drops the spare
+// with it (release), also the thread-exit action when the thread ends with that context
+// still current, so the spare needs no thread-exit action of its own.
 ASYNCCTX_ALWAYS_INLINE void release_or_keep_as_spare(frame* f) noexcept {
   if (f != nullptr && f == t_current && t_thread_spare == nullptr && t_running_task == nullptr) {
-    ensure_release_at_thread_exit();
     t_thread_spare = f;
   } else {
     release(f);
