@@ -87,14 +87,15 @@ void BM_PostHop_WithContext(benchmark::State& state) {
 }
 BENCHMARK(BM_PostHop_WithContext);
 
-// --paired[=ROUNDS]: instead of Google Benchmark's runs, ROUNDS rounds (default 2000) in
+// --paired[=ROUNDS] [--json]: instead of Google Benchmark's runs, ROUNDS rounds (default 2000) in
 // each of which every variant runs one chain of 20,000 hops, in a shuffled order; the ratio
 // to plain Asio is taken within each round and the median over rounds is reported. Pairs a
 // millisecond apart see the same machine, so this cancels the drifts of a noisy machine
 // that separate runs (or repetitions seconds apart) do not.
-int run_paired(int rounds) {
+int run_paired(int rounds, bool json) {
   constexpr std::int64_t hops = 20000;
   struct variant {
+    const char* key;
     const char* name;
     const module* m;
     hops_fn fn;
@@ -102,10 +103,10 @@ int run_paired(int rounds) {
     std::vector<double> ns_per_hop;
   };
   std::vector<variant> variants = {
-      {"plain Boost.Asio", &plain(), plain().post_hops},
-      {"plain again (A/A control)", &control(), control().post_hops},
-      {"hook, empty context", &hooked(), hooked().post_hops},
-      {"hook, value bound", &hooked(), hooked().post_hops_in_context},
+      {"plain", "plain Boost.Asio", &plain(), plain().post_hops},
+      {"control", "plain again (A/A control)", &control(), control().post_hops},
+      {"empty", "hook, empty context", &hooked(), hooked().post_hops},
+      {"value", "hook, value bound", &hooked(), hooked().post_hops_in_context},
   };
   if (variants.back().fn == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "no in-context entry point");
   for (variant& v : variants) {
@@ -131,26 +132,44 @@ int run_paired(int rounds) {
     return x[x.size() / 2];
   };
   const std::vector<double>& base = variants.front().ns_per_hop;
-  std::printf("%-28s %12s %22s\n", "post hop", "median ns", "median ratio to plain");
-  for (variant& v : variants) {
+  if (json) {
+    std::printf("{\"rounds\": %d, \"hops_per_round\": %lld, \"variants\": [", rounds, static_cast<long long>(hops));
+  } else {
+    std::printf("%-28s %12s %22s\n", "post hop", "median ns", "median ratio to plain");
+  }
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    variant& v = variants[i];
     std::vector<double> ratio(base.size());
     for (std::size_t r = 0; r < base.size(); ++r) ratio[r] = v.ns_per_hop[r] / base[r];
-    std::printf("%-28s %12.2f %22.3f\n", v.name, median(v.ns_per_hop), median(ratio));
+    if (json) {
+      std::printf("%s{\"key\": \"%s\", \"name\": \"%s\", \"median_ns\": %.4f, \"median_ratio\": %.4f}",
+                  i == 0 ? "" : ", ", v.key, v.name, median(v.ns_per_hop), median(ratio));
+    } else {
+      std::printf("%-28s %12.2f %22.3f\n", v.name, median(v.ns_per_hop), median(ratio));
+    }
     v.m->destroy(v.ioc);
   }
-  std::printf("(%d rounds of %lld hops per variant, shuffled order, one process)\n", rounds,
-              static_cast<long long>(hops));
+  if (json) {
+    std::printf("]}\n");
+  } else {
+    std::printf("(%d rounds of %lld hops per variant, shuffled order, one process)\n", rounds,
+                static_cast<long long>(hops));
+  }
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  int paired_rounds = 0;
+  bool json = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--paired") return run_paired(2000);
-    if (arg.starts_with("--paired=")) return run_paired(std::max(1, std::atoi(argv[i] + 9)));
+    if (arg == "--paired") paired_rounds = 2000;
+    if (arg.starts_with("--paired=")) paired_rounds = std::max(1, std::atoi(argv[i] + 9));
+    if (arg == "--json") json = true;
   }
+  if (paired_rounds > 0) return run_paired(paired_rounds, json);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

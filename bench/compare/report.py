@@ -138,6 +138,16 @@ class Results:
             for row in load_jsonl(os.path.join(d, f"{r}.jsonl")):
                 self.ns[r][row["shape"]] = row["ns_per_op"]
         self.http = load_jsonl(os.path.join(d, "http.jsonl"))
+        # Against the same code without asyncctx: coro_bench (Google Benchmark JSON) and
+        # asio_bench --paired --json.
+        self.coro, _ = load_ours(os.path.join(d, "coro.json"))
+        apath = os.path.join(d, "asio_paired.json")
+        self.asio = None
+        if os.path.exists(apath):
+            with open(apath) as f:
+                text = f.read().strip()
+            if text.startswith("{"):
+                self.asio = json.loads(text)
         mpath = os.path.join(d, "machine.json")
         self.machine = json.load(open(mpath)) if os.path.exists(mpath) else {}
 
@@ -313,6 +323,7 @@ def targets(res):
         if all(v is not None for v in n20):
             detail += f"; Node 20: {n20[3] / n20[0]:.0f}× from 0 to 100"
         out.append(("await hop flat across 0–100 variables", "met" if spread <= FLAT_LIMIT else "missed", detail))
+    baseline_targets(res, out)
     ours = res.http_summary("ours")
     for key, spread_key, how in (("overhead", "spread", "requests/s"), ("cpu_overhead", "cpu_spread", "server CPU")):
         for peer, label in (("node26", "Node 26"), ("node20", "Node 20")):
@@ -337,6 +348,78 @@ def targets(res):
             else:
                 out.append((name, "inconclusive", detail + "; ours is within the noise of the limit"))
     return out
+
+
+TWIN_LIMIT = 1.15  # issue 3: ready-child hop vs a context-free twin task
+TWIN_FLAT_LIMIT = 1.2  # issue 3: max/min over 0/1/10/100 variables
+ASIO_LIMIT = 1.10  # issue 4: post hop with the hook vs plain Boost.Asio
+
+
+def asio_variant(res, key):
+    for v in (res.asio or {}).get("variants", []):
+        if v["key"] == key:
+            return v
+    return None
+
+
+def baseline_targets(res, out):
+    """The targets against the same code without asyncctx (issues 3 and 4)."""
+    hops = [res.coro.get(f"BM_task_child_hop/{n}") for n in (0, 1, 10, 100)]
+    twin = res.coro.get("BM_twin_child_hop")
+    name = f"co_await of a ready child task ≤ {TWIN_LIMIT}× a context-free twin task"
+    if None in hops or twin is None:
+        out.append((name, "pending", "no measurement"))
+    else:
+        worst = max(hops)
+        r = worst / twin
+        out.append((name, "met" if r <= TWIN_LIMIT else "missed",
+                    f"slowest of 0/1/10/100 variables {fmt_ns(worst)} ns vs twin {fmt_ns(twin)} ns = {r:.2f}×"))
+        spread = max(hops) / min(hops)
+        out.append((f"co_await of a ready child task flat across 0–100 variables (≤ {TWIN_FLAT_LIMIT}×)",
+                    "met" if spread <= TWIN_FLAT_LIMIT else "missed",
+                    f"{' / '.join(fmt_ns(h) for h in hops)} ns: slowest = {spread:.2f}× fastest"))
+    control = asio_variant(res, "control")
+    for key, label in (("empty", "empty context"), ("value", "a value bound")):
+        name = f"Asio post hop with the hook ≤ {ASIO_LIMIT:.2f}× plain Boost.Asio, {label}"
+        v = asio_variant(res, key)
+        if v is None:
+            out.append((name, "pending", "no measurement"))
+            continue
+        detail = f"{fmt_ns(v['median_ns'])} ns, median per-round ratio {v['median_ratio']:.3f}"
+        if control is not None:
+            detail += f" (A/A control {control['median_ratio']:.3f})"
+        out.append((name, "met" if v["median_ratio"] <= ASIO_LIMIT else "missed", detail))
+
+
+def baseline_md(res):
+    """The section on the same code without asyncctx, or '' when nothing was measured."""
+    md = []
+    hops = [(n, res.coro.get(f"BM_task_child_hop/{n}")) for n in (0, 1, 10, 100)]
+    twin = res.coro.get("BM_twin_child_hop")
+    if twin is not None and all(h is not None for _, h in hops):
+        md.append("### `co_await` of a ready child task vs a context-free twin\n")
+        md.append("`bench/coro_bench.cpp`: the same loop with `asyncctx::task` and with a twin task type built only "
+                  "in the benchmark (same promise layout, result storage, symmetric transfer and frame allocator; "
+                  "no context, no async ids, no hooks). CPU ns per hop, median of the repetitions, interleaved in "
+                  "one run.\n")
+        md.append("| task | variables bound | ns per hop | ratio to twin |\n|---|---:|---:|---:|")
+        for n, h in hops:
+            md.append(f"| `asyncctx::task` | {n} | {fmt_ns(h)} | {h / twin:.2f}× |")
+        md.append(f"| twin (no context) | — | {fmt_ns(twin)} | 1.00× |\n")
+    if res.asio:
+        md.append("### Asio `post` hop: handler-tracking hook vs plain Boost.Asio\n")
+        md.append(f"`bench/asio_bench.cpp --paired`: the hop body built three times as modules (hook, plain, plain "
+                  f"again as an A/A control) and run in one process, each variant once per round in a shuffled "
+                  f"order; {res.asio['rounds']} rounds of {res.asio['hops_per_round']} hops. The ratio is taken "
+                  f"within each round, then the median over rounds; the control's ratio is the method's own "
+                  f"error.\n")
+        md.append("| post hop | median ns | median ratio to plain |\n|---|---:|---:|")
+        for v in res.asio["variants"]:
+            md.append(f"| {v['name']} | {fmt_ns(v['median_ns'])} | {v['median_ratio']:.3f} |")
+        md.append("")
+    if not md:
+        return ""
+    return "## Against the same code without asyncctx\n\n" + "\n".join(md)
 
 
 def targets_md(ts):
@@ -422,6 +505,34 @@ unset multiplot
 
 
 # --- the page -------------------------------------------------------------------------------
+def flat_why(res):
+    hops = [res.coro.get(f"BM_task_child_hop/{n}") for n in (0, 1, 10, 100)]
+    if None in hops:
+        return None
+    return (f"The same hop measured by `coro_bench` in this run, its four variable counts interleaved, is "
+            f"flat: {' / '.join(fmt_ns(h) for h in hops)} ns for 0 / 1 / 10 / 100 variables (slowest = "
+            f"{max(hops) / min(hops):.2f}× fastest). Looking a variable up is not part of the hop, and the "
+            f"context is one pointer whatever it binds; the spread of the `await_hop` rows comes from this "
+            f"shared machine between the separate runs of each row.")
+
+
+TWIN_WHY = (
+    "The twin does nothing but the coroutine work (about 120 instructions per hop under callgrind). A task "
+    "also, by its definition, captures its creator's context when it is created, installs it and its async "
+    "id and trigger when it starts, puts the awaiting task's back when it ends, hands its context "
+    "reference back to the parent (so that no atomic operation is needed) and checks for hooks at "
+    "creation, start, end and destruction: 219 instructions per hop, after this session removed the double "
+    "save/restore of the thread's state (a child borrows it from its awaiting task) and every call from "
+    "the common path. Compiling out async ids and hooks altogether still leaves 189 instructions, about "
+    "1.6× the twin in time: the limit cannot be reached while a task carries its context, ids and hooks "
+    "(issue 3, item 4) per hop. The hop is flat in the number of variables, as required.")
+ASIO_WHY = (
+    "With a value bound, every operation takes a reference to the context when it is created and its "
+    "handler installs the context and puts the thread's back; in the steady state the reference is the "
+    "thread's spare (no atomic operation), so what remains are the bookkeeping instructions: about 300 "
+    "instructions per hop against 253 for plain Asio under callgrind (+19 %), against +15 % with the empty "
+    "context. The measured time ratio follows the instruction count; the value-bound case stays above "
+    "the limit.")
 WHY = {
     "run ≤ 0.5× Node 20 run": (
         "Node 20's `run` builds nothing: it overwrites a property of the current async resource and puts "
@@ -451,13 +562,16 @@ def await_why(res):
                  f"flat and far below Node's. The rest of the {fmt_ns(h1)} ns is creating, starting and "
                  f"destroying the child coroutine. Its frame comes from the per-thread block cache (no `malloc` "
                  f"in the steady state) and, in the steady state, its context reference is the parent's spare "
-                 f"(no atomic operation: `tests/task_spare_test.cpp` checks the count does not move), so what "
-                 f"remains is the coroutine machinery itself plus the per-resume bookkeeping (context, async id "
-                 f"and trigger swapped on every enter/leave, about thirty thread-local loads and stores per "
-                 f"hop). The spread between `await_hop/0` ({fmt_ns(h0)} ns) and `await_hop/1` is within this "
-                 f"machine's run-to-run noise (the Release `coro_bench` measures 28–35 ns for 0–100 variables "
-                 f"in one run). Next steps: group the thread-locals into one struct and merge the parent's "
-                 f"leave with the child's enter when one task starts another directly.")
+                 f"(no atomic operation: `tests/task_spare_test.cpp` checks the count does not move). A child "
+                 f"started by its awaiting task borrows the thread's saved state from it, and one that ends "
+                 f"without suspending installs the parent itself, so a hop saves and restores nothing twice. "
+                 f"What remains is the coroutine machinery plus the per-hop bookkeeping that a task carries by "
+                 f"definition: capturing and handing back the context, installing the child's and the "
+                 f"parent's context, async id and trigger, and the hook checks — under callgrind, 219 "
+                 f"instructions per hop against 120 for a context-free twin task (`bench/coro_bench.cpp`); "
+                 f"compiling out async ids and hooks still leaves 189. The spread between `await_hop/0` "
+                 f"({fmt_ns(h0)} ns) and `await_hop/1` is within this machine's run-to-run noise; "
+                 f"`coro_bench` measures the four variable counts within a few percent of each other in one run.")
     return text
 
 
@@ -496,6 +610,9 @@ def markdown(res, ts, command, quick, chart_ok):
         md.append("")
     md.append("### HTTP server\n")
     md.append(http_table(res) + "\n")
+    base = baseline_md(res)
+    if base:
+        md.append(base + "\n")
     md.append("## Targets\n")
     md.append(targets_md(ts) + "\n")
     missed = [(n, s, d) for n, s, d in ts if s in ("missed", "inconclusive", "pending")]
@@ -506,6 +623,12 @@ def markdown(res, ts, command, quick, chart_ok):
             why = WHY.get(name)
             if why is None and name.startswith("await hop") and "flat" not in name:
                 why = await_why(res)
+            if why is None and name == "await hop flat across 0–100 variables":
+                why = flat_why(res)
+            if why is None and name.startswith("co_await of a ready child task ≤"):
+                why = TWIN_WHY
+            if why is None and name.startswith("Asio post hop"):
+                why = ASIO_WHY
             if why is None and name.startswith("HTTP"):
                 why = ("The overhead is a small difference of two noisy numbers on a 2-core machine shared by the "
                        "server and `wrk` (and, while this ran, by other work). When the difference between ours and "
