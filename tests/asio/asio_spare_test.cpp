@@ -52,15 +52,26 @@ struct counting_hop {
   }
 };
 
-TEST(AsioSpare, PostFromAHandlerInTheThreadsContextTakesTheSpare) {
-  int destroyed = 0;
+// A chain of `hops` handlers run to its end on this thread, in the current context.
+struct hop_chain {
   net::io_context ioc;
   std::vector<std::uint32_t> before;
   std::vector<std::uint32_t> after;
-  store.run(tracked(1, &destroyed), [&] {
-    net::post(ioc, counting_hop{&ioc, 50, &before, &after});
+  void run(int hops) {
+    before.clear();
+    after.clear();
+    ioc.restart();
+    net::post(ioc, counting_hop{&ioc, hops, &before, &after});
     ioc.run();
-  });
+  }
+};
+
+TEST(AsioSpare, PostFromAHandlerInTheThreadsContextTakesTheSpare) {
+  int destroyed = 0;
+  hop_chain chain;
+  store.run(tracked(1, &destroyed), [&] { chain.run(50); });
+  const std::vector<std::uint32_t>& before = chain.before;
+  const std::vector<std::uint32_t>& after = chain.after;
   ASSERT_EQ(before.size(), 50U);
   // The first handler finds no spare and increments; every later one takes the spare the
   // previous handler left, so posting does not change the count.
@@ -74,12 +85,9 @@ TEST(AsioSpare, PostFromAHandlerInTheThreadsContextTakesTheSpare) {
 
 TEST(AsioSpare, ValueDiesWhenTheRunThatBoundItEnds) {
   int destroyed = 0;
-  net::io_context ioc;
-  std::vector<std::uint32_t> before;
-  std::vector<std::uint32_t> after;
+  hop_chain chain;
   store.run(tracked(2, &destroyed), [&] {
-    net::post(ioc, counting_hop{&ioc, 10, &before, &after});
-    ioc.run();
+    chain.run(10);
     EXPECT_EQ(destroyed, 0);  // the run and the spare hold it
   });
   EXPECT_EQ(destroyed, 1);  // the spare went with the run's own reference
@@ -90,13 +98,8 @@ TEST(AsioSpare, ValueDiesWhenASnapshotRunOnAnotherThreadEnds) {
   std::optional<asyncctx::snapshot> snap;
   store.run(tracked(3, &destroyed), [&] { snap.emplace(); });
   std::thread worker([&] {
-    net::io_context ioc;
-    std::vector<std::uint32_t> before;
-    std::vector<std::uint32_t> after;
-    snap->run([&] {
-      net::post(ioc, counting_hop{&ioc, 10, &before, &after});
-      ioc.run();
-    });
+    hop_chain chain;
+    snap->run([&] { chain.run(10); });
     snap.reset();
     EXPECT_EQ(destroyed, 1);  // still on the worker, before its thread-exit actions
   });
@@ -108,18 +111,13 @@ TEST(AsioSpare, EnterWithAtThreadLevelDropsTheSpare) {
   int first = 0;
   int second = 0;
   std::thread worker([&] {
-    net::io_context ioc;
-    std::vector<std::uint32_t> before;
-    std::vector<std::uint32_t> after;
+    hop_chain chain;
     store.enter_with(tracked(4, &first));
-    net::post(ioc, counting_hop{&ioc, 10, &before, &after});
-    ioc.run();
+    chain.run(10);
     EXPECT_EQ(first, 0);
     store.enter_with(tracked(5, &second));
     EXPECT_EQ(first, 1);  // the thread's reference and its spare went together
-    ioc.restart();
-    net::post(ioc, counting_hop{&ioc, 10, &before, &after});
-    ioc.run();  // leaves a spare of the second context, released at thread exit
+    chain.run(10);        // leaves a spare of the second context, released at thread exit
     EXPECT_EQ(second, 0);
   });
   worker.join();
