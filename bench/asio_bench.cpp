@@ -103,10 +103,10 @@ int run_paired(int rounds, bool json) {
     std::vector<double> ns_per_hop;
   };
   std::vector<variant> variants = {
-      {"plain", "plain Boost.Asio", &plain(), plain().post_hops},
-      {"control", "plain again (A/A control)", &control(), control().post_hops},
-      {"empty", "hook, empty context", &hooked(), hooked().post_hops},
-      {"value", "hook, value bound", &hooked(), hooked().post_hops_in_context},
+      {"plain", "plain Boost.Asio", &plain(), plain().post_hops, nullptr, {}},
+      {"control", "plain again (A/A control)", &control(), control().post_hops, nullptr, {}},
+      {"empty", "hook, empty context", &hooked(), hooked().post_hops, nullptr, {}},
+      {"value", "hook, value bound", &hooked(), hooked().post_hops_in_context, nullptr, {}},
   };
   if (variants.back().fn == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "no in-context entry point");
   for (variant& v : variants) {
@@ -158,17 +158,48 @@ int run_paired(int rounds, bool json) {
   return 0;
 }
 
+// --hops=plain|empty|value --count=N: N hops of one variant and nothing else, for counting
+// instructions per hop (bench/instructions_per_hop.sh).
+int run_hops(std::string_view which, long long count) {
+  const module* m = nullptr;
+  hops_fn fn = nullptr;
+  if (which == "plain") {
+    m = &plain();
+    fn = m->post_hops;
+  } else if (which == "empty") {
+    m = &hooked();
+    fn = m->post_hops;
+  } else if (which == "value") {
+    m = &hooked();
+    fn = m->post_hops_in_context;
+  }
+  if (fn == nullptr) {
+    std::fprintf(stderr, "asio_bench: --hops takes plain, empty or value\n");
+    return 2;
+  }
+  void* ioc = m->create();
+  constexpr std::int64_t chunk = 10000;
+  for (long long done = 0; done < count; done += chunk) benchmark::DoNotOptimize(fn(ioc, chunk));
+  m->destroy(ioc);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int paired_rounds = 0;
   bool json = false;
+  std::string_view hops;
+  long long count = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
+    if (arg.starts_with("--hops=")) hops = arg.substr(7);
+    if (arg.starts_with("--count=")) count = std::atoll(argv[i] + 8);
     if (arg == "--paired") paired_rounds = 2000;
     if (arg.starts_with("--paired=")) paired_rounds = std::max(1, std::atoi(argv[i] + 9));
     if (arg == "--json") json = true;
   }
+  if (!hops.empty()) return run_hops(hops, count);
   if (paired_rounds > 0) return run_paired(paired_rounds, json);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

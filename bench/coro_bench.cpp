@@ -17,9 +17,12 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -141,6 +144,51 @@ void BM_twin_child_hop(benchmark::State& state) {
 }
 BENCHMARK(BM_twin_child_hop);
 
+// --hops=task|twin --count=N: N hops of that loop and nothing else (one variable bound for
+// the task), for counting instructions per hop (bench/instructions_per_hop.sh).
+asyncctx::task<int> ctx_loop_n(long n) {
+  int sum = 0;
+  for (long i = 0; i < n; ++i) sum += co_await ctx_child();
+  co_return sum;
+}
+
+twin::task<int> twin_loop_n(long n, int* out) {
+  int sum = 0;
+  for (long i = 0; i < n; ++i) sum += co_await twin_child();
+  *out = sum;
+  co_return sum;
+}
+
+int run_hops(std::string_view which, long n) {
+  int sum = 0;
+  if (which == "task") {
+    bound_variables vars(1);
+    sum = asyncctx::sync_wait(ctx_loop_n(n));
+  } else if (which == "twin") {
+    auto t = twin_loop_n(n, &sum);
+    t.run();
+  } else {
+    std::fprintf(stderr, "coro_bench: --hops takes task or twin\n");
+    return 2;
+  }
+  benchmark::DoNotOptimize(sum);
+  return 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  std::string_view hops;
+  long count = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--hops=")) hops = arg.substr(7);
+    if (arg.starts_with("--count=")) count = std::atol(argv[i] + 8);
+  }
+  if (!hops.empty()) return run_hops(hops, count);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -517,22 +517,22 @@ def flat_why(res):
 
 
 TWIN_WHY = (
-    "The twin does nothing but the coroutine work (about 120 instructions per hop under callgrind). A task "
-    "also, by its definition, captures its creator's context when it is created, installs it and its async "
-    "id and trigger when it starts, puts the awaiting task's back when it ends, hands its context "
-    "reference back to the parent (so that no atomic operation is needed) and checks for hooks at "
-    "creation, start, end and destruction: 219 instructions per hop, after this session removed the double "
-    "save/restore of the thread's state (a child borrows it from its awaiting task) and every call from "
-    "the common path. Compiling out async ids and hooks altogether still leaves 189 instructions, about "
-    "1.6× the twin in time: the limit cannot be reached while a task carries its context, ids and hooks "
-    "(issue 3, item 4) per hop. The hop is flat in the number of variables, as required.")
+    "The twin does nothing but the coroutine work: 120 instructions per hop (`bench/instructions_per_hop.sh`, "
+    "callgrind). A task also, by its definition, captures its creator's context when it is created, installs "
+    "it and its async id and trigger when it starts, puts the awaiting task's back when it ends, hands its "
+    "context reference back to the parent (so that no atomic operation is needed) and checks for hooks at "
+    "creation, start, end and destruction: 219 instructions per hop, down from 281 before a child borrowed "
+    "its awaiting task's saved thread state and the common path lost its calls. An experiment that compiled "
+    "async ids and hooks out altogether still left 189 instructions, about 1.6× the twin in time: the "
+    "limit is out of reach while a task carries its context, ids and hooks (issue 3, item 4) on every hop. "
+    "The hop is flat in the number of variables, as required.")
 ASIO_WHY = (
     "With a value bound, every operation takes a reference to the context when it is created and its "
-    "handler installs the context and puts the thread's back; in the steady state the reference is the "
-    "thread's spare (no atomic operation), so what remains are the bookkeeping instructions: about 300 "
-    "instructions per hop against 253 for plain Asio under callgrind (+19 %), against +15 % with the empty "
-    "context. The measured time ratio follows the instruction count; the value-bound case stays above "
-    "the limit.")
+    "handler installs the context and puts the thread's back. In the steady state that reference is the "
+    "thread's spare (no atomic operation), so what remains is bookkeeping: 315 instructions per hop "
+    "against 258 for plain Asio (+22 %), 300 with the empty context (+16 %), counted by "
+    "`bench/instructions_per_hop.sh` in the same modules that are timed here. The time ratio follows the "
+    "instruction count.")
 WHY = {
     "run ≤ 0.5× Node 20 run": (
         "Node 20's `run` builds nothing: it overwrites a property of the current async resource and puts "
