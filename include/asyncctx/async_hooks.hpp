@@ -91,9 +91,14 @@ inline async_id execution_async_id() noexcept { return detail::t_execution_id; }
 // The id of the resource that created the running one; 0 at top level.
 inline async_id trigger_async_id() noexcept { return detail::t_trigger_id; }
 
-struct hook_callbacks {  // any member may be empty
-  std::function<void(async_id id, std::string_view type, async_id trigger, const void* resource)> init;
-  std::function<void(async_id)> before, after, destroy, promise_resolve;
+// Any member may be empty; each has a default, so a designated initializer may name any
+// subset (`{.init = ...}`) without -Wmissing-field-initializers complaining.
+struct hook_callbacks {
+  std::function<void(async_id id, std::string_view type, async_id trigger, const void* resource)> init = {};
+  std::function<void(async_id)> before = {};
+  std::function<void(async_id)> after = {};
+  std::function<void(async_id)> destroy = {};
+  std::function<void(async_id)> promise_resolve = {};
 };
 
 // A registered set of callbacks; created disabled. Move-only; disables itself when destroyed.

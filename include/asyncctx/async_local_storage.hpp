@@ -56,9 +56,11 @@ class async_local_storage {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>, "the store type must be a non-const object type");
 
  public:
+  // Every member has a default, so a designated initializer may name any subset of them
+  // (`{.name = "request_id"}`) without -Wmissing-field-initializers complaining.
   struct options {
-    std::string name;
-    std::optional<T> default_value;
+    std::string name = {};
+    std::optional<T> default_value = {};
   };
 
   async_local_storage() : async_local_storage(options{}) {}

@@ -30,9 +30,11 @@ class variable {
                 "asyncctx::variable<T> needs a non-const object type");
 
  public:
+  // Every member has a default, so a designated initializer may name any subset of them
+  // (`{.name = "request_id"}`) without -Wmissing-field-initializers complaining.
   struct options {
-    std::string name;
-    std::optional<T> default_value;
+    std::string name = {};
+    std::optional<T> default_value = {};
   };
 
   variable() : variable(options{}) {}
