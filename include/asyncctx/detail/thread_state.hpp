@@ -53,9 +53,10 @@ ASYNCCTX_ALWAYS_INLINE const entry* find_current(std::uint64_t key) noexcept {
 }
 
 // A thread can end with a context still current only through enter_with or a scope that
-// is never restored. The first time either happens on a thread (or the thread keeps a spare
-// reference, frame.hpp), this registers a thread-exit action that releases whatever is
-// current then, and the spare, so no frame is leaked.
+// is never restored. The first time either happens on a thread, this registers a
+// thread-exit action that releases whatever is current then, so the frame is not leaked.
+// The thread's spare (frame.hpp) is only ever the current frame, so it goes with it; the
+// action releases it explicitly too, in case that invariant is ever broken.
 struct release_at_thread_exit {
   release_at_thread_exit() = default;
   release_at_thread_exit(const release_at_thread_exit&) = delete;
