@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/exception_text.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -49,15 +51,7 @@ class error_capture {
   asyncctx::hook_error_handler previous_;
 };
 
-std::string what(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "?";
-  }
-}
+using asyncctx_test::what;
 
 std::string id(asyncctx::async_id i) { return std::to_string(i); }
 

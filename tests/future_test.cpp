@@ -30,6 +30,8 @@
 #define ASYNCCTX_TEST_HAVE_TASK 1
 #endif
 
+#include "support/exception_text.hpp"
+
 namespace {
 
 asyncctx::async_local_storage<std::string> als;
@@ -39,15 +41,7 @@ std::string store_or_none() {
   return s != nullptr ? *s : "<none>";
 }
 
-std::string what(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "?";
-  }
-}
+using asyncctx_test::what;
 
 // Collects unhandled rejections (with the store current in the handler) for one test.
 class rejection_capture {
