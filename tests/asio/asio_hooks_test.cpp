@@ -12,6 +12,7 @@
 #include <csignal>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,31 @@ TEST(AsioHooks, CancelledAndNeverRunOperationsAreDestroyed) {
   auto posts = rec.of_type("io_context.execute");
   ASSERT_EQ(posts.size(), 1U);
   EXPECT_EQ(rec.get(posts[0]).events, (std::vector<std::string>{"init", "destroy"}));
+}
+
+TEST(AsioHooks, ThrowingHandlerEndsItsLifecycleAndPutsTheThreadsIdsBack) {
+  recorder rec;
+  const asyncctx::async_id top = asyncctx::execution_async_id();
+  const asyncctx::async_id top_trigger = asyncctx::trigger_async_id();
+  asyncctx::async_id thrower = 0;
+  {
+    net::io_context ioc;
+    net::post(ioc, [&] {
+      thrower = asyncctx::execution_async_id();
+      throw std::runtime_error("handler failed");
+    });
+    EXPECT_THROW(ioc.run(), std::runtime_error);
+    EXPECT_EQ(asyncctx::execution_async_id(), top) << "the exception left the handler's id on the thread";
+    EXPECT_EQ(asyncctx::trigger_async_id(), top_trigger);
+    ioc.restart();
+    asyncctx::async_id next = 0;
+    net::post(ioc, [&] { next = asyncctx::execution_async_id(); });
+    ioc.run();
+    EXPECT_NE(next, thrower);
+  }
+  rec.disable();
+  ASSERT_NE(thrower, top);
+  EXPECT_EQ(rec.get(thrower).events, kFullLife) << "a handler that throws still gets after and destroy";
 }
 
 TEST(AsioHooks, NothingIsRecordedWhileNoHookIsEnabled) {

@@ -36,6 +36,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -51,34 +52,49 @@ namespace core = ::asyncctx::detail;
 class tracked_completion;
 struct handler_tracking;
 
+// What an operation created while a hook was enabled carries besides its context: its async
+// id and its trigger, then, while its handler runs, the ids it replaced on the thread. It
+// lives apart from the operation so that every operation (hooks or not) grows by two words
+// only and every handler's path keeps one test of one pointer for all of it.
+struct hooked_operation {
+  async_id id;
+  async_id trigger;
+  async_id saved_execution = 0;
+  async_id saved_trigger = 0;
+};
+
 // Base of every Asio operation. Invariant: between creation and completion, `frame_` owns one
 // reference to the context current at creation (null = the empty context, or an operation
-// Asio never announced, such as its internal reactor and task operations), and `id_` is the
-// operation's async id (0 when hooks were off at creation).
+// Asio never announced, such as its internal reactor and task operations), and `hooked_` is
+// the operation's hook state (null when hooks were off at creation), owned too.
 class tracked_handler {
  protected:
   tracked_handler() noexcept = default;
-  // Operations are never copied by Asio; a copy must not share the reference it owns.
+  // Operations are never copied by Asio; a copy must not share the references it owns.
   tracked_handler(const tracked_handler&) noexcept {}
   tracked_handler& operator=(const tracked_handler&) noexcept { return *this; }
   ~tracked_handler() {
-    if (frame_ != nullptr || id_ != 0) [[unlikely]]
-      abandon();
+    if (frame_ != nullptr || hooked_ != nullptr) [[unlikely]]
+      abandon(frame_, hooked_);
   }
 
  private:
   friend class tracked_completion;
   friend struct handler_tracking;
 
-  // Destroyed between creation and completion (an initiation that threw after creation).
-  ASYNCCTX_NOINLINE void abandon() noexcept {
-    if (id_ != 0 && ::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
-    core::release(frame_);
+  // Releases what an operation owns that was never invoked: destroyed between creation and
+  // completion (an initiation that threw after creation), or completed without an upcall
+  // (io_context shut down, destroyed with work queued).
+  static ASYNCCTX_NOINLINE void abandon(core::frame* frame, hooked_operation* hooked) noexcept {
+    core::release(frame);
+    if (hooked != nullptr) {
+      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(hooked->id);
+      delete hooked;
+    }
   }
 
   core::frame* frame_ = nullptr;
-  async_id id_ = 0;
-  async_id trigger_ = 0;
+  hooked_operation* hooked_ = nullptr;
 };
 
 // The hook type of an operation: "<object>.<operation>" from Asio's names, with Asio's
@@ -129,16 +145,18 @@ struct handler_tracking {
     return object_type;
   }
 
-  // Cold path: only with hooks enabled.
+  // Cold path: only with hooks enabled. Without memory for the hook state the operation
+  // still carries its context; it is then only invisible to the hooks.
   static ASYNCCTX_NOINLINE void announce(tracked_handler& h, const char* object_name, const char* op_name,
                                          const void* resource) noexcept {
-    h.id_ = ::asyncctx::detail::new_async_id();
-    h.trigger_ = ::asyncctx::detail::t_execution_id;
+    h.hooked_ =
+        new (std::nothrow) hooked_operation{::asyncctx::detail::new_async_id(), ::asyncctx::detail::t_execution_id};
+    if (h.hooked_ == nullptr) return;
     char type[128];
     std::size_t n = append_name(type, 0, sizeof type, object_name);
     if (n < sizeof type) type[n++] = '.';
     n = append_name(type, n, sizeof type, op_name);
-    ::asyncctx::detail::emit_init(h.id_, std::string_view(type, n), h.trigger_, resource);
+    ::asyncctx::detail::emit_init(h.hooked_->id, std::string_view(type, n), h.hooked_->trigger, resource);
   }
 };
 
@@ -146,18 +164,25 @@ struct handler_tracking {
 // operation's tracking state from then on. Invariant: while `stage_ == invoked`, the thread's
 // current context is the operation's (or what its handler made of it) and `saved_` is the
 // thread's own context, owned by this object until it is put back.
+//
+// Every out-of-line path takes plain values, never `this`: the object's address is then never
+// taken, so the compiler keeps it in registers and folds the stage checks away on the path
+// every handler takes (a spilled object cost each hop a dozen stores and loads).
 class tracked_completion {
  public:
   explicit ASYNCCTX_ALWAYS_INLINE tracked_completion(tracked_handler& h) noexcept
-      : frame_(std::exchange(h.frame_, nullptr)), id_(std::exchange(h.id_, 0)), trigger_(h.trigger_) {}
+      : frame_(std::exchange(h.frame_, nullptr)), hooked_(std::exchange(h.hooked_, nullptr)) {}
   tracked_completion(const tracked_completion&) = delete;
   tracked_completion& operator=(const tracked_completion&) = delete;
 
   // After a normal invocation there is nothing left to do here: invocation_end has put the
   // context back and, with hooks, reported after and destroy.
   ASYNCCTX_ALWAYS_INLINE ~tracked_completion() {
-    if (stage_ != stage::ended) [[unlikely]]
-      end_abnormally();
+    if (stage_ == stage::invoked) [[unlikely]] {
+      end(frame_, saved_, hooked_);  // the handler threw
+    } else if (stage_ == stage::created) [[unlikely]] {
+      tracked_handler::abandon(frame_, hooked_);  // completed without an upcall
+    }
   }
 
   // Installs the operation's context (handing the operation's reference to the thread) and
@@ -165,64 +190,54 @@ class tracked_completion {
   template <class... Args>
   ASYNCCTX_ALWAYS_INLINE void invocation_begin(const Args&...) noexcept {
     stage_ = stage::invoked;
-    if (id_ != 0) [[unlikely]]
-      begin_hooked();
+    if (hooked_ != nullptr) [[unlikely]]
+      begin_hooked(*hooked_);
     saved_ = std::exchange(core::t_current, frame_);
   }
 
-  // Puts the thread's own context back and releases whatever the handler left current (the
-  // operation's context, or one an enter_with inside it made): values are destroyed in the
-  // thread's own context, as with context_swap. When that is the thread's own context, the
-  // reference is kept as the thread's spare for the next operation created in it (chains of
-  // handlers in one context then touch no reference count; thread_state.hpp).
   ASYNCCTX_ALWAYS_INLINE void invocation_end() noexcept {
     stage_ = stage::ended;
-    core::frame* now = std::exchange(core::t_current, saved_);
-    if (now != frame_) [[unlikely]] {
-      ++core::t_unwind_epoch;
-    }
-    core::release_or_keep_as_spare(now);
-    if (id_ != 0) [[unlikely]]
-      end_hooked();
+    end(frame_, saved_, hooked_);
   }
 
  private:
+  // Puts the thread's own context `saved` back and releases whatever the handler left current
+  // (the operation's context `installed`, or one an enter_with inside it made): values are
+  // destroyed in the thread's own context, as with context_swap. When that is the thread's
+  // own context, the reference is kept as the thread's spare for the next operation created in
+  // it (chains of handlers in one context then touch no reference count; thread_state.hpp).
+  static ASYNCCTX_ALWAYS_INLINE void end(core::frame* installed, core::frame* saved,
+                                         hooked_operation* hooked) noexcept {
+    core::frame* now = std::exchange(core::t_current, saved);
+    if (now != installed) [[unlikely]] {
+      ++core::t_unwind_epoch;
+    }
+    core::release_or_keep_as_spare(now);
+    if (hooked != nullptr) [[unlikely]]
+      end_hooked(hooked);
+  }
+
   // The async-hooks side, out of the way of every handler's path: it runs only for
   // operations created while a hook was enabled.
-  ASYNCCTX_NOINLINE void begin_hooked() noexcept {
-    saved_id_ = std::exchange(::asyncctx::detail::t_execution_id, id_);
-    saved_trigger_ = std::exchange(::asyncctx::detail::t_trigger_id, trigger_);
-    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_before(id_);
+  static ASYNCCTX_NOINLINE void begin_hooked(hooked_operation& op) noexcept {
+    op.saved_execution = std::exchange(::asyncctx::detail::t_execution_id, op.id);
+    op.saved_trigger = std::exchange(::asyncctx::detail::t_trigger_id, op.trigger);
+    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_before(op.id);
   }
 
-  ASYNCCTX_NOINLINE void end_hooked() noexcept {
-    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(id_);
-    ::asyncctx::detail::t_execution_id = saved_id_;
-    ::asyncctx::detail::t_trigger_id = saved_trigger_;
-    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
-  }
-
-  // The handler threw (put the thread's own context back), or the operation was destroyed
-  // without being invoked (its reference is still ours).
-  ASYNCCTX_NOINLINE void end_abnormally() noexcept {
-    if (stage_ == stage::invoked) {
-      invocation_end();
-      return;
-    }
-    core::release(frame_);
-    if (id_ != 0 && ::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(id_);
+  static ASYNCCTX_NOINLINE void end_hooked(hooked_operation* op) noexcept {
+    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(op->id);
+    ::asyncctx::detail::t_execution_id = op->saved_execution;
+    ::asyncctx::detail::t_trigger_id = op->saved_trigger;
+    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(op->id);
+    delete op;
   }
 
   enum class stage : unsigned char { created, invoked, ended };
 
   core::frame* frame_;
-  // The saved_* members are written by invocation_begin before anything reads them; left
-  // uninitialised, as every handler of the program pays for what this constructor writes.
-  core::frame* saved_;
-  async_id id_;
-  async_id trigger_;
-  async_id saved_id_;
-  async_id saved_trigger_;
+  hooked_operation* hooked_;
+  core::frame* saved_ = nullptr;
   stage stage_ = stage::created;
 };
 
