@@ -31,6 +31,7 @@ struct module {
   void (*destroy)(void*) = nullptr;
   hops_fn post_hops = nullptr;
   hops_fn post_hops_in_context = nullptr;  // hooked module only
+  hops_fn post_hops_request = nullptr;     // hooked module only
 
   explicit module(const char* path) {
     void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -39,6 +40,7 @@ struct module {
     destroy = reinterpret_cast<void (*)(void*)>(dlsym(handle, "asio_bench_destroy"));
     post_hops = reinterpret_cast<hops_fn>(dlsym(handle, "asio_bench_post_hops"));
     post_hops_in_context = reinterpret_cast<hops_fn>(dlsym(handle, "asio_bench_post_hops_in_context"));
+    post_hops_request = reinterpret_cast<hops_fn>(dlsym(handle, "asio_bench_post_hops_request"));
     if (create == nullptr || destroy == nullptr || post_hops == nullptr) fail(path, "missing entry points");
   }
 
@@ -107,6 +109,7 @@ int run_paired(int rounds, bool json) {
       {"control", "plain again (A/A control)", &control(), control().post_hops, nullptr, {}},
       {"empty", "hook, empty context", &hooked(), hooked().post_hops, nullptr, {}},
       {"value", "hook, value bound", &hooked(), hooked().post_hops_in_context, nullptr, {}},
+      {"request", "hook, request context", &hooked(), hooked().post_hops_request, nullptr, {}},
   };
   if (variants.back().fn == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "no in-context entry point");
   for (variant& v : variants) {
@@ -172,6 +175,9 @@ int run_hops(std::string_view which, long long count) {
   } else if (which == "value") {
     m = &hooked();
     fn = m->post_hops_in_context;
+  } else if (which == "request") {
+    m = &hooked();
+    fn = m->post_hops_request;
   }
   if (fn == nullptr) {
     std::fprintf(stderr, "asio_bench: --hops takes plain, empty or value\n");

@@ -46,4 +46,15 @@ asyncctx::variable<std::int64_t> g_request_id;
 ASIO_BENCH_EXPORT std::int64_t asio_bench_post_hops_in_context(void* ioc, std::int64_t hops) {
   return g_request_id.run(42, [&] { return post_hops(*static_cast<boost::asio::io_context*>(ioc), hops); });
 }
+
+// A server's case: the thread running the io_context is in the empty context, and the chain
+// of handlers carries a request's context (started inside a run, as a request handler is).
+ASIO_BENCH_EXPORT std::int64_t asio_bench_post_hops_request(void* ioc, std::int64_t hops) {
+  auto& io = *static_cast<boost::asio::io_context*>(ioc);
+  std::int64_t left = hops;
+  g_request_id.run(42, [&] { boost::asio::post(io, asio_bench::hop{&io, &left}); });
+  io.restart();
+  io.run();
+  return left;
+}
 #endif
