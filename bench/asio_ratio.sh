@@ -1,9 +1,11 @@
 #!/bin/sh
 # The handler-tracking hook vs plain Boost.Asio on a `post` hop, measured in one process:
 # asio_bench --paired runs plain Asio, a second plain build (an A/A control: its ratio shows
-# the method's own error), and the hook with an empty context and with a value bound, each
-# for one chain of hops per round, in a shuffled order, and reports the median over rounds of
-# the per-round ratio to plain Asio (target: hook / plain <= 1.10).
+# the method's own error), and the hook with an empty context, with a value bound (the thread
+# runs in that context) and with a request's context (the thread runs in the empty context, as
+# a server's I/O thread does), each for one chain of hops per round, in a shuffled order, and
+# reports the median over rounds of the per-round ratio to plain Asio (target: hook / plain
+# <= 1.10).
 #   bench/asio_ratio.sh [build-dir] [rounds]   (default: build-bench, 2000; needs -DASYNCCTX_BUILD_BENCH=ON)
 set -eu
 dir=${1:-build-bench}

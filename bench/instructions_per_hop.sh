@@ -6,7 +6,8 @@
 #   -DASYNCCTX_BUILD_BENCH=ON and valgrind: apt-get install valgrind)
 #
 #   ready-child co_await: asyncctx::task (one variable bound) and its context-free twin
-#   Asio post hop: plain Boost.Asio, the hook with an empty context, the hook with a value bound
+#   Asio post hop: plain Boost.Asio, the hook with an empty context, with a value bound, and
+#   with a request's context on a thread in the empty context
 set -eu
 dir=${1:-build-bench}
 n=${2:-100000}
@@ -26,4 +27,5 @@ if [ -x "$dir/bench/asio_bench" ]; then
   per_hop "Asio post: plain Boost.Asio" "$dir/bench/asio_bench" plain
   per_hop "Asio post: hook, empty context" "$dir/bench/asio_bench" empty
   per_hop "Asio post: hook, value bound" "$dir/bench/asio_bench" value
+  per_hop "Asio post: hook, request context" "$dir/bench/asio_bench" request
 fi
