@@ -111,7 +111,9 @@ int run_paired(int rounds, bool json) {
       {"value", "hook, value bound", &hooked(), hooked().post_hops_in_context, nullptr, {}},
       {"request", "hook, request context", &hooked(), hooked().post_hops_request, nullptr, {}},
   };
-  if (variants.back().fn == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "no in-context entry point");
+  for (const variant& v : variants) {
+    if (v.fn == nullptr) module::fail(ASIO_BENCH_HOOKED_MODULE, "missing an in-context entry point");
+  }
   for (variant& v : variants) {
     v.ioc = v.m->create();
     for (int i = 0; i < 20; ++i) benchmark::DoNotOptimize(v.fn(v.ioc, hops));  // warm up
@@ -180,7 +182,7 @@ int run_hops(std::string_view which, long long count) {
     fn = m->post_hops_request;
   }
   if (fn == nullptr) {
-    std::fprintf(stderr, "asio_bench: --hops takes plain, empty or value\n");
+    std::fprintf(stderr, "asio_bench: --hops takes plain, empty, value or request\n");
     return 2;
   }
   void* ioc = m->create();
