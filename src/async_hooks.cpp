@@ -3,6 +3,7 @@
 #include <asyncctx/detail/thread_state.hpp>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -33,15 +34,34 @@ registry& the_registry() {
   return r;
 }
 
+// Invariant, under the registry lock: the count that hooks_enabled() reads is the number of
+// registered hooks, and each hook is registered at most once.
+void check_enabled_count([[maybe_unused]] const registry& r) noexcept {
+  assert(static_cast<std::size_t>(g_enabled_hooks.load(std::memory_order_relaxed)) == r.hooks->size());
+}
+
 std::shared_ptr<const hook_list> enabled_hooks() {
   registry& r = the_registry();
   std::lock_guard lock(r.mutex);
   return r.hooks;
 }
 
-// Callbacks of hooks running on this thread, innermost last: disable() from inside a
-// callback must not wait for itself.
-thread_local std::vector<const hook_state*> t_running;
+// Callbacks of hooks running on this thread, innermost first: disable() from inside a
+// callback must not wait for itself. The nodes live on the stack of emit(); the head is a
+// trivially destructible thread-local, so emitting during thread exit (a value released
+// then, whose destructor emits destroy) finds it intact whatever order the thread's other
+// thread-locals are destroyed in.
+struct running_callback {
+  const hook_state* hook;
+  running_callback* outer;
+};
+constinit thread_local running_callback* t_running = nullptr;
+
+int running_on_this_thread(const hook_state* hook) noexcept {
+  int n = 0;
+  for (const running_callback* r = t_running; r != nullptr; r = r->outer) n += r->hook == hook ? 1 : 0;
+  return n;
+}
 
 void report_hook_error(const std::exception_ptr& error) noexcept {
   hook_error_handler handler;
@@ -72,13 +92,14 @@ void emit(Invoke&& invoke) noexcept {
       const async_id saved_trigger = t_trigger_id;
       frame* saved = capture_current();  // keeps the context alive whatever the callback does
       std::exception_ptr error;
-      t_running.push_back(h.get());
+      running_callback running{h.get(), t_running};
+      t_running = &running;
       try {
         invoke(h->callbacks);
       } catch (...) {
         error = std::current_exception();
       }
-      t_running.pop_back();
+      t_running = running.outer;
       if (t_current != saved) {
         replace_current(saved);  // undo the callback's change; our reference goes to the thread
       } else {
@@ -93,6 +114,13 @@ void emit(Invoke&& invoke) noexcept {
 }
 
 }  // namespace
+
+int enabled_hook_count() noexcept {
+  registry& r = the_registry();
+  std::lock_guard lock(r.mutex);
+  check_enabled_count(r);
+  return static_cast<int>(r.hooks->size());
+}
 
 void emit_init(async_id id, std::string_view type, async_id trigger, const void* resource) noexcept {
   emit([&](const hook_callbacks& cb) {
@@ -127,14 +155,17 @@ async_hook create_hook(hook_callbacks callbacks) {
 }
 
 async_hook& async_hook::enable() {
-  if (!state_ || state_->enabled.load()) return *this;
+  if (!state_) return *this;
   detail::registry& r = detail::the_registry();
   std::lock_guard lock(r.mutex);
+  // Tested under the lock: two threads enabling the same hook at once register it once.
+  if (state_->enabled.load(std::memory_order_relaxed)) return *this;
   auto next = std::make_shared<detail::hook_list>(*r.hooks);
   next->push_back(state_);
   r.hooks = std::move(next);
-  state_->enabled.store(true, std::memory_order_release);
+  state_->enabled.store(true, std::memory_order_seq_cst);
   detail::g_enabled_hooks.fetch_add(1, std::memory_order_relaxed);
+  detail::check_enabled_count(r);
   return *this;
 }
 
@@ -143,16 +174,17 @@ async_hook& async_hook::disable() {
   {
     detail::registry& r = detail::the_registry();
     std::lock_guard lock(r.mutex);
-    if (!state_->enabled.load()) return *this;
+    if (!state_->enabled.load(std::memory_order_relaxed)) return *this;
     state_->enabled.store(false, std::memory_order_seq_cst);
     auto next = std::make_shared<detail::hook_list>(*r.hooks);
     std::erase(*next, state_);
     r.hooks = std::move(next);
     detail::g_enabled_hooks.fetch_sub(1, std::memory_order_relaxed);
+    detail::check_enabled_count(r);
   }
   // Wait for callbacks already running on other threads; ours (if disable is called from
   // inside a callback of this very hook) are further up this thread's stack.
-  const auto mine = static_cast<int>(std::count(detail::t_running.begin(), detail::t_running.end(), state_.get()));
+  const int mine = detail::running_on_this_thread(state_.get());
   while (state_->in_flight.load(std::memory_order_seq_cst) > mine) std::this_thread::yield();
   return *this;
 }

@@ -8,9 +8,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <chrono>
 #include <exception>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -354,6 +356,64 @@ TEST(AsyncHooks, NoCallbackStartsAfterDisableReturns) {
   stop = true;
   worker.join();
   EXPECT_EQ(calls_after, 0);
+}
+
+// A value that owns an async resource: releasing the context that holds it emits destroy.
+struct owns_a_resource {
+  std::unique_ptr<asyncctx::async_resource> resource = std::make_unique<asyncctx::async_resource>("REQUEST");
+};
+
+// A thread that ends with a context still current releases it during thread exit. With a
+// hook enabled, the value's destructor then emits destroy while the thread's other
+// thread-locals are being destroyed: whatever emission touches on this thread must still be
+// there. Run in a child process, so that a crash fails this test and not the suite.
+TEST(AsyncHooksDeathTest, ThreadExitReleasingAValueThatEmitsDestroyIsSafe) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        static asyncctx::async_local_storage<int> tenant;
+        static asyncctx::async_local_storage<owns_a_resource> request;
+        static std::atomic<int> destroyed{0};
+        auto hook = asyncctx::create_hook({.destroy = [](asyncctx::async_id) { ++destroyed; }});
+        hook.enable();
+        std::thread([] {
+          tenant.enter_with(1);                   // the thread's context, released at thread exit
+          request.enter_with(owns_a_resource{});  // the first hook event on this thread
+        }).join();
+        std::exit(destroyed.load() == 1 ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// The number of enabled hooks the library counts must be the number registered: a hook
+// enabled twice at once is registered once, and disabling it leaves the count at zero.
+TEST(AsyncHooks, EnablingOneHookFromTwoThreadsAtOnceRegistersItOnce) {
+  // Many other enabled hooks make the registration slow, which widens any race window.
+  std::vector<asyncctx::async_hook> others;
+  for (int i = 0; i < 200; ++i) {
+    others.push_back(asyncctx::create_hook({}));
+    others.back().enable();
+  }
+  const int base = asyncctx::detail::g_enabled_hooks.load();
+  for (int round = 0; round < 200; ++round) {
+    std::atomic<int> inits{0};
+    auto hook = asyncctx::create_hook({.init = [&](auto, auto, auto, auto) { ++inits; }});
+    std::barrier start(2);
+    std::thread other([&] {
+      start.arrive_and_wait();
+      hook.enable();
+    });
+    start.arrive_and_wait();
+    hook.enable();
+    other.join();
+    ASSERT_EQ(asyncctx::detail::g_enabled_hooks.load(), base + 1) << "round " << round;
+    { asyncctx::async_resource r("T"); }
+    ASSERT_EQ(inits.load(), 1) << "round " << round << ": an event delivered twice";
+    hook.disable();
+    ASSERT_EQ(asyncctx::detail::g_enabled_hooks.load(), base) << "round " << round;
+  }
+  others.clear();
+  EXPECT_FALSE(asyncctx::detail::hooks_enabled());
 }
 
 }  // namespace

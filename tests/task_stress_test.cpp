@@ -13,6 +13,7 @@
 #include <asyncctx/schedule_on.hpp>
 #include <asyncctx/snapshot.hpp>
 #include <asyncctx/spawn.hpp>
+#include <asyncctx/sync_wait.hpp>
 #include <asyncctx/task.hpp>
 #include <asyncctx/thread_pool.hpp>
 #include <asyncctx/variable.hpp>
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <condition_variable>
 #include <coroutine>
 #include <cstdlib>
@@ -31,6 +33,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -212,6 +215,79 @@ TEST(TaskStress, ConcurrentTasksKeepTheirContextThroughRandomHops) {
   EXPECT_EQ(g_mismatches.load(), 0) << "context mismatches over " << g_hops.load() << " hops";
   std::printf("task_stress: %d tasks x %d hops, %ld hops checked, %ld mismatches\n", tasks, hops, g_hops.load(),
               g_mismatches.load());
+}
+
+task<int> child_reads_id() { co_return id.value_or(-1); }
+
+// Awaits a hop to the pool and a child, checking the context after each.
+task<> hop_and_check(asyncctx::thread_pool& pool, int want) {
+  co_await asyncctx::schedule_on(pool.get_executor());
+  check(id.value_or(-1) == want);
+  check(co_await child_reads_id() == want);
+  g_hops.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Two threads enable and disable a handful of hooks (the same hook objects, from both at
+// once) while two others create tasks that hop to a pool and await children. After every
+// round the library's count of enabled hooks must equal the number of hooks enabled, and
+// every task must have seen its own context throughout.
+TEST(TaskStress, HookEnableAndDisableRaceWithTaskCreationAndResume) {
+  const char* mode = std::getenv("ASYNCCTX_STRESS");
+  const bool long_mode = mode != nullptr && std::strcmp(mode, "long") == 0;
+  const int rounds = long_mode ? 2'000 : 150;
+  constexpr int toggles = 16;
+  constexpr int tasks_per_thread = 8;
+  g_mismatches = 0;
+  g_hops = 0;
+  std::atomic<long> events{0};
+  std::vector<asyncctx::async_hook> hooks;
+  for (int i = 0; i < 4; ++i) {
+    hooks.push_back(asyncctx::create_hook({.init = [&](auto, auto, auto, auto) { ++events; },
+                                           .before = [&](auto) { ++events; },
+                                           .after = [&](auto) { ++events; },
+                                           .destroy = [&](auto) { ++events; }}));
+  }
+  asyncctx::thread_pool pool(2);
+  for (int round = 0; round < rounds; ++round) {
+    std::barrier start(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        std::minstd_rand rng(static_cast<unsigned>(round * 4 + t + 1));
+        start.arrive_and_wait();
+        for (int i = 0; i < toggles; ++i) {
+          asyncctx::async_hook& h = hooks[rng() % hooks.size()];
+          if (rng() % 2 == 0) {
+            h.enable();
+          } else {
+            h.disable();
+          }
+        }
+      });
+    }
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int i = 0; i < tasks_per_thread; ++i) {
+          const int want = (round * 2 + t) * tasks_per_thread + i + 1;
+          id.run(want, [&] { asyncctx::sync_wait(hop_and_check(pool, want)); });
+          check(id.get() == nullptr);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    pool.wait_idle();
+    int enabled = 0;
+    for (const auto& h : hooks) enabled += h.enabled() ? 1 : 0;
+    ASSERT_EQ(asyncctx::detail::enabled_hook_count(), enabled) << "round " << round;
+    ASSERT_EQ(asyncctx::detail::hooks_enabled(), enabled != 0) << "round " << round;
+  }
+  for (auto& h : hooks) h.disable();
+  EXPECT_EQ(asyncctx::detail::enabled_hook_count(), 0);
+  EXPECT_FALSE(asyncctx::detail::hooks_enabled());
+  EXPECT_EQ(g_hops.load(), static_cast<long>(rounds) * 2 * tasks_per_thread);
+  EXPECT_EQ(g_mismatches.load(), 0);
+  std::printf("hook stress: %d rounds, %ld hook events\n", rounds, events.load());
 }
 
 }  // namespace

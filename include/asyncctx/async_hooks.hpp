@@ -53,6 +53,9 @@ inline async_id new_async_id() noexcept {
   return t_next_async_id++;
 }
 
+// The number of hooks enabled now (tests; takes the registry lock).
+int enabled_hook_count() noexcept;
+
 void emit_init(async_id id, std::string_view type, async_id trigger, const void* resource) noexcept;
 void emit_before(async_id id) noexcept;
 void emit_after(async_id id) noexcept;
