@@ -3,11 +3,14 @@
 #include <asyncctx/async_local_storage.hpp>
 #include <asyncctx/scope.hpp>
 #include <asyncctx/snapshot.hpp>
+#include <asyncctx/sync_wait.hpp>
+#include <asyncctx/task.hpp>
 #include <asyncctx/variable.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <coroutine>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -258,6 +261,71 @@ TEST(Scope, RestoreOnAnotherThreadChangesNothingThere) {
   EXPECT_EQ(misuse_recorder::taken().size(), 1U);
   // The scope is spent, so this thread's binding has no owner left to end it: drop it.
   asyncctx::detail::replace_current(nullptr);
+}
+
+// Resumes the awaiting coroutine on a new thread, stored for the test to join.
+struct resume_on_new_thread {
+  std::thread* thread;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const {
+    *thread = std::thread([h] { h.resume(); });
+  }
+  void await_resume() const noexcept {}
+};
+
+int stored(const asyncctx::async_local_storage<int>& store) {
+  const int* v = store.get_store();
+  return v != nullptr ? *v : -1;
+}
+
+// A task opens a scope on one thread and moves on to another, where an enter_with frees the
+// scope's frame and a new scope is built in the same block (the thread's block cache hands
+// it back). The first scope's restore happens on another thread than the one that opened
+// it: it must change nothing, and the new scope must keep its binding.
+TEST(Scope, RestoreOnAnotherThreadNeverMistakesANewScopeInARecycledBlockForItself) {
+  misuse_recorder recorder;
+  asyncctx::async_local_storage<int> store;
+  int after_wrong_restore = 0;
+  int after_inner_restore = 0;
+  std::thread b;
+  auto body = [&]() -> asyncctx::task<> {
+    auto s = store.with_scope(1);  // on thread a
+    co_await resume_on_new_thread{&b};
+    store.enter_with(2);            // on thread b: the scope's frame goes
+    auto s2 = store.with_scope(3);  // built where it was
+    s.restore();                    // out of order, and not on the thread that opened it
+    after_wrong_restore = stored(store);
+    s2.restore();
+    after_inner_restore = stored(store);
+  };
+  std::thread a([&] { asyncctx::sync_wait(body()); });
+  a.join();
+  b.join();
+  EXPECT_EQ(after_wrong_restore, 3) << "the new scope's binding must survive";
+  EXPECT_EQ(after_inner_restore, 2) << "the new scope puts back what it found";
+  const auto messages = misuse_recorder::taken();
+  ASSERT_EQ(messages.size(), 1U);
+  EXPECT_THAT(messages[0], HasSubstr("another thread"));
+}
+
+// A thread that has ended and a new thread may share the address of their thread-local
+// storage: a scope of the ended thread, restored on the new one, is still a restore on
+// another thread and changes nothing there.
+TEST(Scope, RestoreOnANewThreadAfterItsThreadEndedChangesNothing) {
+  misuse_recorder recorder;
+  asyncctx::variable<int> v;
+  for (int round = 0; round < 20; ++round) {
+    std::optional<asyncctx::scope> orphan;
+    std::thread([&] { orphan.emplace(v.set(1)); }).join();  // the thread keeps its binding until it ends
+    int seen = 0;
+    std::thread([&] {
+      auto local = v.set(7);
+      orphan->restore();
+      seen = v.get() != nullptr ? *v.get() : -1;
+    }).join();
+    EXPECT_EQ(seen, 7) << "round " << round;
+  }
+  EXPECT_EQ(misuse_recorder::taken().size(), 20U);
 }
 
 }  // namespace

@@ -39,7 +39,6 @@ class [[nodiscard]] scope {
       : saved_(other.saved_),
         installed_(other.installed_),
         epoch_(other.epoch_),
-        thread_(other.thread_),
         token_(other.token_),
         active_(std::exchange(other.active_, false)) {}
 
@@ -49,7 +48,6 @@ class [[nodiscard]] scope {
       saved_ = other.saved_;
       installed_ = other.installed_;
       epoch_ = other.epoch_;
-      thread_ = other.thread_;
       token_ = other.token_;
       active_ = std::exchange(other.active_, false);
     }
@@ -69,7 +67,7 @@ class [[nodiscard]] scope {
     if (!active_) return;
     active_ = false;
     // Same address and same token: really the frame this scope installed, not a later one
-    // built at the address of a frame freed by an unwinding (see token_).
+    // built at the address of a frame freed since, on any thread (see token_).
     if (detail::t_current == installed_ && installed_->scope_token == token_) [[likely]] {
       detail::frame* now = std::exchange(detail::t_current, saved_);
       detail::release(now);
@@ -82,9 +80,10 @@ class [[nodiscard]] scope {
   friend struct detail::scope_access;
 
   void restore_out_of_order() noexcept {
-    if (thread_ == &detail::t_unwind_epoch && epoch_ == detail::t_unwind_epoch) {
+    // Epochs are process-unique stamps: equal means this thread, and nothing unwound since.
+    if (epoch_ == detail::t_unwind_epoch) {
       detail::frame* now = std::exchange(detail::t_current, saved_);
-      ++detail::t_unwind_epoch;
+      detail::bump_unwind_epoch();
       detail::release(now);
       detail::report_misuse(
           "scope restored out of LIFO order: a scope (or enter_with) opened after it is still in "
@@ -100,32 +99,26 @@ class [[nodiscard]] scope {
 
   detail::frame* saved_ = nullptr;  // owned: the context to put back
   // Not owned: dereferenced only while it is current (so alive). Its address alone does not
-  // identify it: once an out-of-order restore or the end of a run has freed it, the next
-  // binding may be built at the same address. token_ tells them apart.
+  // identify it: once it is freed (an out-of-order restore, the end of a run, an enter_with
+  // in a task that has moved to another thread), the next binding on any thread may be
+  // built in the same block. token_, a process-unique stamp, tells them apart.
   detail::frame* installed_ = nullptr;
-  std::uint64_t epoch_ = 0;
-  const void* thread_ = nullptr;
-  std::uint32_t token_ = 0;  // stamped into *installed_ by install()
+  std::uint64_t epoch_ = 0;  // the thread's unwind epoch when the scope was opened (never 0)
+  std::uint64_t token_ = 0;  // stamped into *installed_ by install()
   bool active_ = false;
 };
 
 namespace detail {
-// Per-thread stamp of scope-installed frames; 0 is never used (a frame's initial value).
-inline constinit thread_local std::uint32_t t_scope_token = 0;
-
 inline scope scope_access::install(frame* owned) noexcept {
   ensure_release_at_thread_exit();
   scope s;
   // `owned` was just built by the caller (set / with_scope): nobody else can read it yet.
-  std::uint32_t token = ++t_scope_token;
-  if (token == 0) [[unlikely]]
-    token = t_scope_token = 1;
+  const std::uint64_t token = new_stamp();
   owned->scope_token = token;
   s.token_ = token;
+  s.epoch_ = current_unwind_epoch();
   s.saved_ = std::exchange(t_current, owned);
   s.installed_ = owned;
-  s.epoch_ = t_unwind_epoch;
-  s.thread_ = &t_unwind_epoch;
   s.active_ = true;
   return s;
 }

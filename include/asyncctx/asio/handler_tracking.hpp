@@ -210,7 +210,7 @@ class tracked_completion {
                                          hooked_operation* hooked) noexcept {
     core::frame* now = std::exchange(core::t_current, saved);
     if (now != installed) [[unlikely]] {
-      ++core::t_unwind_epoch;
+      core::bump_unwind_epoch();
     }
     core::release_or_keep_as_spare(now);
     if (hooked != nullptr) [[unlikely]]

@@ -89,9 +89,8 @@ class frame {
   std::uint32_t mask = 0;         // capacity - 1
   std::uint64_t offset_mask = 0;  // mask * sizeof(entry): `key & offset_mask` is a byte offset
   std::uint32_t count = 0;        // occupied slots
-  std::uint32_t block_align = alignof(std::max_align_t);
-  std::uint32_t block_size = 0;
-  std::uint32_t scope_token = 0;  // set by the scope that installed this frame (scope.hpp)
+  std::uint32_t block_size = 0;   // the block's alignment is max_align_t unless own_box frees it
+  std::uint64_t scope_token = 0;  // process-unique stamp of the scope that installed this frame (scope.hpp)
   value_box* own_box = nullptr;   // box living in this frame's block, if any
 
   entry* entries() noexcept { return reinterpret_cast<entry*>(this + 1); }
@@ -128,7 +127,6 @@ inline void retain(frame* f) noexcept {
 
 inline void destroy_frame(frame* f) noexcept {
   value_box* own = f->own_box;
-  const std::uint32_t align = f->block_align;
   const std::uint32_t size = f->block_size;
   entry* e = f->entries();
   for (std::uint32_t i = 0, n = f->capacity(); i < n; ++i) {
@@ -138,7 +136,7 @@ inline void destroy_frame(frame* f) noexcept {
   if (own != nullptr) {
     release(own);  // the box frees the block (this frame's memory) when it is the last user
   } else {
-    free_block(f, size, align);
+    free_block(f, size, alignof(std::max_align_t));
   }
 }
 
@@ -203,12 +201,11 @@ inline void insert_entry(frame* f, std::uint64_t key, value_box* box) noexcept {
 
 // Fills the table of a new frame in `mem`: the entries of `base` (each box retained), then
 // `key -> box` (box already counted for this frame), or without `key` when `remove` is set.
-inline frame* build_frame(void* mem, std::uint32_t block_size, std::uint32_t cap, std::uint32_t block_align,
-                          const frame* base, std::uint64_t key, value_box* box, bool remove) noexcept {
+inline frame* build_frame(void* mem, std::uint32_t block_size, std::uint32_t cap, const frame* base, std::uint64_t key,
+                          value_box* box, bool remove) noexcept {
   auto* f = ::new (mem) frame();
   f->mask = cap - 1;
   f->offset_mask = std::uint64_t{cap - 1} * sizeof(entry);
-  f->block_align = block_align;
   f->block_size = block_size;
   entry* e = f->entries();
   if (base == nullptr) {
@@ -276,8 +273,7 @@ frame* frame_with_inline_box(const frame* base, std::uint64_t key, Args&&... arg
   box->destroy = &destroy_own_box<Box>;
   box->block = mem;
   box->block_size = static_cast<std::uint32_t>(size);
-  frame* f =
-      build_frame(mem, static_cast<std::uint32_t>(size), cap, static_cast<std::uint32_t>(align), base, key, box, false);
+  frame* f = build_frame(mem, static_cast<std::uint32_t>(size), cap, base, key, box, false);
   f->own_box = box;
   return f;
 }
@@ -293,7 +289,7 @@ inline frame* frame_with_box(const frame* base, std::uint64_t key, value_box* bo
   const std::uint32_t cap = capacity_for(count_with(base, key));
   const std::size_t size = table_bytes(cap);
   void* mem = allocate_block(size, alignof(std::max_align_t));
-  return build_frame(mem, static_cast<std::uint32_t>(size), cap, alignof(std::max_align_t), base, key, box, false);
+  return build_frame(mem, static_cast<std::uint32_t>(size), cap, base, key, box, false);
 }
 
 // A new frame = base without `key`, or nullptr (the empty context) when nothing is left.
@@ -304,7 +300,7 @@ inline frame* frame_without(const frame* base, std::uint64_t key) {
   const std::uint32_t cap = capacity_for(left);
   const std::size_t size = table_bytes(cap);
   void* mem = allocate_block(size, alignof(std::max_align_t));
-  return build_frame(mem, static_cast<std::uint32_t>(size), cap, alignof(std::max_align_t), base, key, nullptr, true);
+  return build_frame(mem, static_cast<std::uint32_t>(size), cap, base, key, nullptr, true);
 }
 
 // Keys identify variables inside frames. They are never reused: a frame that outlives its

@@ -9,6 +9,7 @@
 #include <asyncctx/detail/config.hpp>
 #include <asyncctx/detail/frame.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <utility>
 
@@ -18,10 +19,48 @@ namespace asyncctx::detail {
 // and needs no dynamic initialisation, so no TLS wrapper call is emitted.
 inline constinit thread_local frame* t_current = nullptr;
 
-// Bumped whenever a region (a run, a task step) ends with a different context current than
-// the one it installed. Scopes created before the bump that are restored out of order know
-// that they were already unwound. See scope.hpp.
+// Process-unique 64-bit stamps (never 0), handed to each thread in blocks so that taking
+// one touches no shared cache line. They identify things whose address may be reused: a
+// scope's frame (a later frame may be built in the same block) and a thread's unwind epoch
+// (a later thread may get the same thread-local storage).
+inline std::atomic<std::uint64_t> g_next_stamp_block{1};
+struct stamp_block {
+  std::uint64_t next;
+  std::uint64_t end;
+};
+inline constinit thread_local stamp_block t_stamps{0, 0};
+
+ASYNCCTX_NOINLINE inline std::uint64_t new_stamp_from_new_block() noexcept {
+  constexpr std::uint64_t block = 1024;
+  const std::uint64_t first = g_next_stamp_block.fetch_add(block, std::memory_order_relaxed);
+  t_stamps = stamp_block{first + 1, first + block};
+  return first;
+}
+
+ASYNCCTX_ALWAYS_INLINE std::uint64_t new_stamp() noexcept {
+  stamp_block& b = t_stamps;
+  if (b.next == b.end) [[unlikely]]
+    return new_stamp_from_new_block();
+  return b.next++;
+}
+
+// The thread's unwind epoch: a stamp, replaced by a new one whenever a region (a run, a
+// task step, a handler) ends with a different context current than the one it installed,
+// or a scope is restored out of order. A scope records the epoch it was opened in; restored
+// out of order, it unwinds the thread only if the epoch is still the same, which also means
+// the same thread, since no two threads ever hold the same stamp. 0 until the thread's first
+// scope (see current_unwind_epoch).
 inline constinit thread_local std::uint64_t t_unwind_epoch = 0;
+
+inline void bump_unwind_epoch() noexcept { t_unwind_epoch = new_stamp(); }
+
+// The epoch a scope opened now records (never 0, so never the epoch of a thread that has
+// opened no scope yet).
+ASYNCCTX_ALWAYS_INLINE std::uint64_t current_unwind_epoch() noexcept {
+  if (t_unwind_epoch == 0) [[unlikely]]
+    bump_unwind_epoch();
+  return t_unwind_epoch;
+}
 
 ASYNCCTX_ALWAYS_INLINE frame* current_frame() noexcept { return t_current; }
 
@@ -116,7 +155,7 @@ class context_swap {
     frame* now = t_current;
     t_current = saved_;
     if (now != installed_) [[unlikely]] {
-      ++t_unwind_epoch;
+      bump_unwind_epoch();
     }
     release(now);
   }
