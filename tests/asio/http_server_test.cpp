@@ -372,6 +372,70 @@ TEST(HttpServer, ConnectionCloseAndHttp10AreHonoured) {
   EXPECT_LT(first, second);
 }
 
+// Persistence follows RFC 9112 section 9.3: HTTP/1.1 keeps the connection unless either
+// side says "Connection: close"; HTTP/1.0 closes it unless the request says
+// "Connection: keep-alive". A handler that builds its response the documented way
+// (`http_response res{status, req.version()}`) asks for nothing: the request decides.
+TEST(HttpServer, PersistenceFollowsTheRequestsVersionAndConnectionHeader) {
+  running_server srv([](const http_request& req) { return text(req, describe_current()); });
+  const auto quick = std::chrono::milliseconds(500);
+  struct expectation {
+    std::string request;
+    std::string status_line;
+    bool keeps;
+  };
+  const std::vector<expectation> cases = {
+      {"GET /a HTTP/1.0\r\n\r\n", "HTTP/1.0 200", false},
+      {"GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "HTTP/1.0 200", true},
+      {"GET /c HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", "HTTP/1.0 200", true},
+      {"GET /d HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200", true},
+      {"GET /e HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200", false},
+  };
+  for (const expectation& c : cases) {
+    const raw_exchange ex = send_raw(srv.endpoint(), c.request, quick);
+    EXPECT_TRUE(ex.received.starts_with(c.status_line)) << c.request << " -> " << ex.received;
+    EXPECT_EQ(ex.closed, !c.keeps) << c.request << " -> " << ex.received;
+    if (c.keeps && c.request.find("HTTP/1.0") != std::string::npos) {
+      EXPECT_NE(ex.received.find("Connection: keep-alive"), std::string::npos) << ex.received;
+    }
+  }
+}
+
+TEST(HttpServer, PipelinedHttp10KeepAliveRequestsAreAllAnsweredOnOneConnection) {
+  running_server srv([](const http_request& req) { return text(req, describe_current()); });
+  const raw_exchange ex = send_raw(srv.endpoint(),
+                                   "GET /k1 HTTP/1.0\r\nConnection: keep-alive\r\nX-Request-ID: k1\r\n\r\n"
+                                   "GET /k2 HTTP/1.0\r\nConnection: keep-alive\r\nX-Request-ID: k2\r\n\r\n"
+                                   "GET /k3 HTTP/1.0\r\nX-Request-ID: k3\r\n\r\n");
+  const auto first = ex.received.find("k1 GET /k1");
+  const auto second = ex.received.find("k2 GET /k2");
+  const auto third = ex.received.find("k3 GET /k3");
+  ASSERT_NE(first, std::string::npos) << ex.received;
+  ASSERT_NE(second, std::string::npos) << ex.received;
+  ASSERT_NE(third, std::string::npos) << ex.received;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_TRUE(ex.closed) << "the last request did not ask to keep the connection";
+}
+
+TEST(HttpServer, HandlersConnectionCloseEndsAKeepAliveConnection) {
+  running_server srv([](const http_request& req) {
+    http_response res = text(req, describe_current());
+    if (req.target() == "/bye") res.set(http::field::connection, "close");
+    return res;
+  });
+  const raw_exchange keep =
+      send_raw(srv.endpoint(), "GET /stay HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", std::chrono::milliseconds(500));
+  EXPECT_FALSE(keep.closed) << keep.received;
+  const raw_exchange bye10 = send_raw(srv.endpoint(), "GET /bye HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_TRUE(bye10.received.starts_with("HTTP/1.0 200")) << bye10.received;
+  EXPECT_TRUE(bye10.closed) << bye10.received;
+  const raw_exchange bye11 = send_raw(srv.endpoint(), "GET /bye HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(bye11.received.starts_with("HTTP/1.1 200")) << bye11.received;
+  EXPECT_NE(bye11.received.find("Connection: close"), std::string::npos) << bye11.received;
+  EXPECT_TRUE(bye11.closed) << bye11.received;
+}
+
 TEST(HttpServer, WithoutRequestContextNothingIsBound) {
   asyncctx::asio::http_server_options options;
   options.request_context = false;

@@ -322,11 +322,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void write(http_response&& res) {
-    // The handler may ask for the connection to end (Connection: close); it may not keep
-    // alive what the client (or a stopping server) ends.
-    const bool handler_keeps = res.keep_alive();
+    // The request decides persistence (RFC 9112 section 9.3: keep_alive_ is Beast's reading
+    // of its version and Connection header). The handler can only end the connection, with
+    // an explicit "Connection: close"; the response's own keep_alive() is no request for
+    // anything, since a 1.0 response without a Connection header reads as "close" there.
+    const bool handler_closes =
+        boost::beast::http::token_list(res[boost::beast::http::field::connection]).exists("close");
     res.version(version_);
-    close_after_write_ = !(keep_alive_ && handler_keeps && !state_->stopped.load(std::memory_order_relaxed));
+    close_after_write_ = !(keep_alive_ && !handler_closes && !state_->stopped.load(std::memory_order_relaxed));
     res.keep_alive(!close_after_write_);
     if (!id_.empty()) res.set("X-Request-ID", id_);
     res.prepare_payload();
