@@ -12,16 +12,21 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "support/misuse_recorder.hpp"
+#include "support/tracked.hpp"
+
 namespace {
 
 using asyncctx::sync_wait;
 using asyncctx::task;
+using asyncctx_test::misuse_recorder;
 
 // Suspends and resumes the coroutine from a new std::thread: an awaitable that knows
 // nothing about asyncctx. The resuming thread has a context of its own, which it must find
@@ -499,6 +504,99 @@ TEST(TaskHooks, IdsAreRightWithoutHooks) {
   EXPECT_EQ(trigger, 1U);
   EXPECT_EQ(asyncctx::execution_async_id(), 1U);
   EXPECT_EQ(asyncctx::trigger_async_id(), 0U);
+}
+
+// --- destroying a task suspended in the middle ------------------------------------------
+
+// Suspends for good: the task is destroyed while it waits here.
+struct suspend_forever {
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<>) const noexcept {}
+  void await_resume() const noexcept {}
+};
+
+// Starts `t` on this thread, as an awaiter would, and runs it to its first real suspension.
+template <class T>
+void start_detached(task<T>& t) {
+  auto awaiter = t.when_ready();
+  auto r = awaiter.await_suspend(std::noop_coroutine());
+  if constexpr (!std::is_same_v<decltype(r), bool>) r.resume();
+}
+
+asyncctx::variable<asyncctx_test::tracked> g_scoped;
+
+int scoped_value() {
+  const auto* t = g_scoped.get();
+  return t != nullptr ? t->value : -1;
+}
+
+// Opens `depth` nested scopes (values 1..depth) and suspends for good.
+task<> suspended_with_scopes(int depth, int* destroyed) {
+  std::optional<asyncctx::scope> s1, s2, s3;
+  s1.emplace(g_scoped.set(asyncctx_test::tracked(1, destroyed)));
+  if (depth > 1) s2.emplace(g_scoped.set(asyncctx_test::tracked(2, destroyed)));
+  if (depth > 2) s3.emplace(g_scoped.set(asyncctx_test::tracked(3, destroyed)));
+  co_await suspend_forever{};
+}
+
+// Destroys the suspended `t` inside a run of this thread's own value (100), and checks that
+// the run's context is untouched, that its value is still alive, and that the scopes the task
+// left open are ended without a misuse report.
+void destroy_inside_a_run(task<>& t, int depth, const int& scope_values_destroyed) {
+  int run_value_destroyed = 0;
+  g_scoped.run(asyncctx_test::tracked(100, &run_value_destroyed), [&] {
+    t = task<>();
+    EXPECT_EQ(scoped_value(), 100) << "the destroying thread's context changed";
+    EXPECT_EQ(run_value_destroyed, 0) << "the enclosing run's value was freed";
+    EXPECT_EQ(scope_values_destroyed, depth) << "the task's scoped values must go with it";
+  });
+  EXPECT_EQ(run_value_destroyed, 1);
+  EXPECT_EQ(scoped_value(), -1);
+}
+
+TEST(TaskContext, DestroyingASuspendedTaskWithOpenScopesLeavesTheDestroyingThreadAlone) {
+  for (int depth : {1, 3}) {
+    misuse_recorder recorder;
+    int destroyed = 0;
+    auto t = suspended_with_scopes(depth, &destroyed);
+    start_detached(t);
+    EXPECT_EQ(scoped_value(), -1) << "the task's scopes stay in the task";
+    destroy_inside_a_run(t, depth, destroyed);
+    EXPECT_TRUE(misuse_recorder::taken().empty()) << "depth " << depth;
+  }
+}
+
+TEST(TaskContext, DestroyingASuspendedTaskOnAnotherThreadLeavesThatThreadAlone) {
+  for (int depth : {1, 3}) {
+    misuse_recorder recorder;
+    int destroyed = 0;
+    auto t = suspended_with_scopes(depth, &destroyed);
+    start_detached(t);
+    std::thread([&] { destroy_inside_a_run(t, depth, destroyed); }).join();
+    EXPECT_EQ(scoped_value(), -1);
+    EXPECT_TRUE(misuse_recorder::taken().empty()) << "depth " << depth;
+  }
+}
+
+// The same when the suspended task is the child a parent awaits: destroying the parent
+// destroys the child first, both with scopes open.
+TEST(TaskContext, DestroyingAParentWhoseChildIsSuspendedLeavesTheThreadAlone) {
+  misuse_recorder recorder;
+  int destroyed = 0;
+  auto parent = [](int* d) -> task<> {
+    auto s = g_scoped.set(asyncctx_test::tracked(10, d));
+    co_await suspended_with_scopes(3, d);
+  }(&destroyed);
+  start_detached(parent);
+  EXPECT_EQ(scoped_value(), -1);
+  int run_value_destroyed = 0;
+  g_scoped.run(asyncctx_test::tracked(100, &run_value_destroyed), [&] {
+    parent = task<>();
+    EXPECT_EQ(scoped_value(), 100);
+    EXPECT_EQ(run_value_destroyed, 0);
+    EXPECT_EQ(destroyed, 4);
+  });
+  EXPECT_TRUE(misuse_recorder::taken().empty());
 }
 
 }  // namespace

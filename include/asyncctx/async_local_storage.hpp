@@ -54,6 +54,11 @@ struct shared_store_box final : store_box<T> {
 template <class T>
 class async_local_storage {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>, "the store type must be a non-const object type");
+  // Stores are destroyed when the last context holding them is released, where no caller can
+  // catch an exception (see variable.hpp).
+  static_assert(std::is_nothrow_destructible_v<T>,
+                "asyncctx::async_local_storage<T>: T's destructor must not throw (stores are destroyed "
+                "where no caller can catch)");
 
  public:
   // Every member has a default, so a designated initializer may name any subset of them

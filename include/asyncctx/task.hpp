@@ -198,8 +198,11 @@ class [[nodiscard]] task {
   }
   task(const task&) = delete;
   task& operator=(const task&) = delete;
-  // Destroying a task that has not started releases its captured context; destroying one
-  // suspended in the middle (or running) is a bug, as for any coroutine.
+  // Destroying a task that has not started releases its captured context. Destroying one
+  // suspended at a co_await (a lazy task never awaited to its end: cancellation, the losers
+  // of when_any) runs the destructors of its locals in the task's own context, as if it were
+  // resumed: the scopes it left open end there, in order, and the destroying thread's context
+  // is untouched. Destroying a running task is a bug, as for any coroutine.
   ~task() {
     if (coro_) coro_.destroy();
   }

@@ -28,6 +28,12 @@ template <class T>
 class variable {
   static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,
                 "asyncctx::variable<T> needs a non-const object type");
+  // A value is destroyed when the last context holding it is released: at the end of a run,
+  // when a scope ends, when a task suspends or ends, at thread exit. None of these has a
+  // caller that could catch an exception, so a throwing destructor could only terminate.
+  static_assert(std::is_nothrow_destructible_v<T>,
+                "asyncctx::variable<T>: T's destructor must not throw (values are destroyed where no "
+                "caller can catch)");
 
  public:
   // Every member has a default, so a designated initializer may name any subset of them

@@ -177,8 +177,30 @@ class task_promise_base : protected task_spare_slot {
   // The awaiting task's resume after a child started by hand-over: nothing to do when the
   // child finished without suspending (its finish() installed this task); a full enter()
   // when it suspended and the thread's state went back in between.
+  // Afterwards resumed_by_child_ is true until the next park_for_child, so a hand-over
+  // awaiter whose resumed_by_child_ is false when destroyed was destroyed while suspended.
   ASYNCCTX_ALWAYS_INLINE void resume_after_child() noexcept {
-    if (!resumed_by_child_) enter();
+    if (!resumed_by_child_) [[unlikely]] {
+      enter();
+      resumed_by_child_ = true;
+    }
+  }
+
+  // Destroying a task suspended at a co_await (its awaiter's destructor calls this, before
+  // the task's locals are destroyed): the locals' destructors run as if the task were
+  // resumed, in its own context and async ids and without hooks, so that the scopes it left
+  // open end in order there and never touch the destroying thread's context. The thread's
+  // state is saved here and put back by the promise's destructor (finish_discard).
+  ASYNCCTX_NOINLINE void enter_to_discard() noexcept {
+    release(std::exchange(spare_, nullptr));
+    saved_ctx_ = t_current;
+    saved_task_ = t_running_task;
+    saved_id_ = t_execution_id;
+    saved_trigger_ = t_trigger_id;
+    borrowed_ = false;
+    install_without_hooks();
+    hooked_ = false;
+    ctx_ = discarding_marker();  // the thread owns the task's context until finish_discard
   }
 
   // The child side of the hand-over: `parent` (a task promise) has parked itself and this
@@ -267,8 +289,35 @@ class task_promise_base : protected task_spare_slot {
   // Out of line: a task that ran to its end has released both already, and keeping the
   // releases out of the destroy path keeps that path small.
   ASYNCCTX_NOINLINE void release_references() noexcept {
+    if (ctx_ == discarding_marker()) [[unlikely]] {
+      finish_discard();
+      return;
+    }
     release(std::exchange(spare_, nullptr));
     release(std::exchange(ctx_, nullptr));
+  }
+
+  // ctx_ of a task whose suspended frame is being destroyed (enter_to_discard): not a frame,
+  // and never dereferenced; it only tells the destructor to put the thread's state back.
+  static frame* discarding_marker() noexcept {
+    alignas(frame) static constinit char marker = 0;
+    return reinterpret_cast<frame*>(&marker);
+  }
+
+  // The end of a discard: the task's locals are gone. The thread gets its own state back,
+  // then the task's last context (owned by the thread since enter_to_discard) is released,
+  // so its values die in the destroying thread's own context, as at a task's end. A scope
+  // of the task kept alive elsewhere can no longer unwind this thread (new epoch).
+  void finish_discard() noexcept {
+    frame* last = t_current;
+    t_current = saved_ctx_;
+    t_running_task = saved_task_;
+    t_execution_id = saved_id_;
+    t_trigger_id = saved_trigger_;
+    bump_unwind_epoch();
+    ctx_ = nullptr;
+    release(std::exchange(spare_, nullptr));
+    release(last);
   }
 
   // Makes this task's context and ids the thread's (the thread's own state is saved).
@@ -382,15 +431,33 @@ class context_awaiter {
     if constexpr (hands_over_context<Awaiter>) {
       promise_->resume_after_child();
     } else if (suspended_) {
+      suspended_ = false;
       promise_->enter();
     }
     return inner_.await_resume();
   }
 
+  // Destroyed while still suspended: the task itself is being destroyed at this co_await
+  // (see enter_to_discard). After await_resume, neither flag says so.
+  ~context_awaiter() {
+    if constexpr (hands_over_context<Awaiter>) {
+      if (!promise_->resumed_by_child_) [[unlikely]]
+        promise_->enter_to_discard();
+    } else {
+      if (suspended_) [[unlikely]]
+        promise_->enter_to_discard();
+    }
+  }
+
+  context_awaiter(const context_awaiter&) = delete;
+  context_awaiter& operator=(const context_awaiter&) = delete;
+
  private:
   Awaiter inner_;
   task_promise_base* promise_;
-  bool suspended_ = false;  // unused when the awaiter hands over (resumed_by_child_ says it)
+  // Between the leave() of await_suspend and the enter() of await_resume. Unused when the
+  // awaiter hands over (resumed_by_child_ says it).
+  bool suspended_ = false;
 };
 
 template <class Awaitable>
