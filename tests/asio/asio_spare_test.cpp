@@ -117,7 +117,11 @@ TEST(AsioSpare, EnterWithAtThreadLevelDropsTheSpare) {
     EXPECT_EQ(first, 0);
     store.enter_with(tracked(5, &second));
     EXPECT_EQ(first, 1);  // the thread's reference and its spare went together
-    chain.run(10);        // leaves a spare of the second context, released at thread exit
+    // The chain leaves no spare behind: its last handler finds the spare its predecessor
+    // left, and releasing its own reference drops that spare with it (frame.hpp, release).
+    // Only the thread's own reference is left, for the thread-exit action to release.
+    chain.run(10);
+    EXPECT_EQ(current_refs(), 1U);
     EXPECT_EQ(second, 0);
   });
   worker.join();
