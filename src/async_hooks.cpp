@@ -1,22 +1,35 @@
 #include <asyncctx/async_hooks.hpp>
-#include <asyncctx/detail/report_error.hpp>
+#include <asyncctx/detail/error_channel.hpp>
+#include <asyncctx/detail/execution_state.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 
-#include <algorithm>
 #include <cassert>
-#include <cstdio>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 namespace detail {
+
+std::atomic<int> g_enabled_hooks{0};
 
 struct hook_state {
   explicit hook_state(hook_callbacks cb) : callbacks(std::move(cb)) {}
   hook_callbacks callbacks;
   std::atomic<bool> enabled{false};
   std::atomic<int> in_flight{0};  // callbacks of this hook running now, on any thread
+};
+
+// A hook callback running on this thread; the thread's list of them is innermost first
+// (execution_state::running_hook_callbacks): disable() from inside a callback must not wait
+// for itself. The nodes live on the stack of emit(), so emitting during thread exit (a value
+// released then, whose destructor emits destroy) needs nothing that thread exit may already
+// have destroyed.
+struct running_hook_callback {
+  const hook_state* hook;
+  running_hook_callback* outer;
 };
 
 namespace {
@@ -26,7 +39,6 @@ using hook_list = std::vector<std::shared_ptr<hook_state>>;
 struct registry {
   std::mutex mutex;
   std::shared_ptr<const hook_list> hooks = std::make_shared<const hook_list>();
-  hook_error_handler on_error;
 };
 
 registry& the_registry() {
@@ -46,35 +58,16 @@ std::shared_ptr<const hook_list> enabled_hooks() {
   return r.hooks;
 }
 
-// Callbacks of hooks running on this thread, innermost first: disable() from inside a
-// callback must not wait for itself. The nodes live on the stack of emit(); the head is a
-// trivially destructible thread-local, so emitting during thread exit (a value released
-// then, whose destructor emits destroy) finds it intact whatever order the thread's other
-// thread-locals are destroyed in.
-struct running_callback {
-  const hook_state* hook;
-  running_callback* outer;
-};
-constinit thread_local running_callback* t_running = nullptr;
-
 int running_on_this_thread(const hook_state* hook) noexcept {
   int n = 0;
-  for (const running_callback* r = t_running; r != nullptr; r = r->outer) n += r->hook == hook ? 1 : 0;
+  for (const running_hook_callback* r = execution_state::here().running_hook_callbacks(); r != nullptr; r = r->outer) {
+    n += r->hook == hook ? 1 : 0;
+  }
   return n;
 }
 
-void report_hook_error(const std::exception_ptr& error) noexcept {
-  hook_error_handler handler;
-  {
-    registry& r = the_registry();
-    std::lock_guard lock(r.mutex);
-    handler = r.on_error;
-  }
-  deliver_error(handler, error, "exception in an async hook callback");
-}
-
-// Calls `invoke` with the callbacks of every enabled hook. Each call runs in a guard that keeps the current
-// context and ids as they were, whatever the callback does.
+// Calls `invoke` with the callbacks of every enabled hook. Each call runs in a guard that
+// keeps the current context and ids as they were, whatever the callback does.
 template <class Invoke>
 void emit(Invoke&& invoke) noexcept {
   std::shared_ptr<const hook_list> hooks;
@@ -88,26 +81,26 @@ void emit(Invoke&& invoke) noexcept {
     // it, or this call sees the hook disabled and skips it.
     h->in_flight.fetch_add(1, std::memory_order_seq_cst);
     if (h->enabled.load(std::memory_order_seq_cst)) {
-      const async_id saved_id = t_execution_id;
-      const async_id saved_trigger = t_trigger_id;
+      execution_state& state = execution_state::here();
+      const async_id saved_id = state.execution_id();
+      const async_id saved_trigger = state.trigger_id();
       frame* saved = capture_current();  // keeps the context alive whatever the callback does
       std::exception_ptr error;
-      running_callback running{h.get(), t_running};
-      t_running = &running;
+      running_hook_callback running{h.get(), state.running_hook_callbacks()};
+      state.running_hook_callbacks() = &running;
       try {
         invoke(h->callbacks);
       } catch (...) {
         error = std::current_exception();
       }
-      t_running = running.outer;
-      if (t_current != saved) {
+      state.running_hook_callbacks() = running.outer;
+      if (state.context() != saved) {
         replace_current(saved);  // undo the callback's change; our reference goes to the thread
       } else {
         release(saved);
       }
-      t_execution_id = saved_id;
-      t_trigger_id = saved_trigger;
-      if (error) report_hook_error(error);
+      state.set_ids(saved_id, saved_trigger);
+      if (error) report_error(error_kind::hook_callback, "exception in an async hook callback", error);
     }
     h->in_flight.fetch_sub(1, std::memory_order_seq_cst);
   }
@@ -201,10 +194,5 @@ async_hook& async_hook::operator=(async_hook&& other) noexcept {
 
 async_hook::~async_hook() { disable(); }
 
-hook_error_handler set_hook_error_handler(hook_error_handler handler) {
-  detail::registry& r = detail::the_registry();
-  std::lock_guard lock(r.mutex);
-  return std::exchange(r.on_error, std::move(handler));
-}
-
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

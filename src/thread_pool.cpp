@@ -1,11 +1,12 @@
-#include <asyncctx/detail/report_error.hpp>
+#include <asyncctx/detail/error_channel.hpp>
 #include <asyncctx/thread_pool.hpp>
 
 #include <cstdio>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
-thread_pool::thread_pool(std::size_t threads, error_handler on_error) : on_error_(std::move(on_error)) {
+thread_pool::thread_pool(std::size_t threads) {
   if (threads == 0) threads = 1;
   workers_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
@@ -52,7 +53,8 @@ void thread_pool::work() {
       try {
         t.fn();
       } catch (...) {
-        detail::deliver_error(on_error_, std::current_exception(), "exception escaped a thread_pool task");
+        detail::report_error(error_kind::pool_task, "a function posted to a thread_pool threw",
+                             std::current_exception());
       }
       t.fn = {};  // the task's captures die in its context, before the worker leaves it
     }
@@ -64,4 +66,5 @@ void thread_pool::work() {
   }
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -3,6 +3,7 @@
 #include <asyncctx/async_hooks.hpp>
 #include <asyncctx/async_local_storage.hpp>
 #include <asyncctx/async_resource.hpp>
+#include <asyncctx/error_handler.hpp>
 #include <asyncctx/variable.hpp>
 
 #include <gtest/gtest.h>
@@ -45,12 +46,15 @@ struct event_log {
 class error_capture {
  public:
   error_capture()
-      : previous_(asyncctx::set_hook_error_handler([this](std::exception_ptr e) { errors.push_back(e); })) {}
-  ~error_capture() { asyncctx::set_hook_error_handler(previous_); }
+      : previous_(asyncctx::set_error_handler([this](const asyncctx::error_report& r) {
+          EXPECT_EQ(r.kind, asyncctx::error_kind::hook_callback);
+          errors.push_back(r.exception);
+        })) {}
+  ~error_capture() { asyncctx::set_error_handler(previous_); }
   std::vector<std::exception_ptr> errors;
 
  private:
-  asyncctx::hook_error_handler previous_;
+  asyncctx::error_handler previous_;
 };
 
 using asyncctx_test::what;

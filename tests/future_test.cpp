@@ -1,14 +1,14 @@
 // future<T>: then / catch_ / finally in the registration-time context (TC39
 // PerformPromiseThen), flattening of returned futures (the thenable cases), co_await, the
 // combinators, unhandled rejections and the "PROMISE" async hooks (future.hpp,
-// future_combinators.hpp, unhandled_rejection.hpp).
+// future_combinators.hpp, unhandled rejections through error_handler.hpp).
 #include <asyncctx/async_hooks.hpp>
 #include <asyncctx/async_local_storage.hpp>
+#include <asyncctx/error_handler.hpp>
 #include <asyncctx/future.hpp>
 #include <asyncctx/future_combinators.hpp>
 #include <asyncctx/promise.hpp>
 #include <asyncctx/snapshot.hpp>
-#include <asyncctx/unhandled_rejection.hpp>
 #include <asyncctx/variable.hpp>
 
 #include <gtest/gtest.h>
@@ -47,11 +47,12 @@ using asyncctx_test::what;
 class rejection_capture {
  public:
   rejection_capture()
-      : previous_(asyncctx::set_unhandled_rejection_handler([this](std::exception_ptr e) {
+      : previous_(asyncctx::set_error_handler([this](const asyncctx::error_report& r) {
+          EXPECT_EQ(r.kind, asyncctx::error_kind::unhandled_rejection);
           std::lock_guard lock(mutex_);
-          reports_.push_back({what(e), store_or_none()});
+          reports_.push_back({what(r.exception), store_or_none()});
         })) {}
-  ~rejection_capture() { asyncctx::set_unhandled_rejection_handler(previous_); }
+  ~rejection_capture() { asyncctx::set_error_handler(previous_); }
   std::vector<std::pair<std::string, std::string>> reports() {
     std::lock_guard lock(mutex_);
     return reports_;
@@ -60,7 +61,7 @@ class rejection_capture {
  private:
   std::mutex mutex_;
   std::vector<std::pair<std::string, std::string>> reports_;
-  asyncctx::unhandled_rejection_handler previous_;
+  asyncctx::error_handler previous_;
 };
 
 // The smallest eager coroutine, to test the awaiter without asyncctx::task: it installs no

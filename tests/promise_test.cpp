@@ -2,10 +2,10 @@
 // context rules of settling (promise.hpp).
 #include <asyncctx/async_local_storage.hpp>
 #include <asyncctx/broken_promise.hpp>
+#include <asyncctx/error_handler.hpp>
 #include <asyncctx/future.hpp>
 #include <asyncctx/promise.hpp>
 #include <asyncctx/thread_pool.hpp>
-#include <asyncctx/unhandled_rejection.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,6 @@
 // asyncctx::spawn: detached tasks run on the executor in their own context; their
 // exceptions reach the unhandled-exception handler, in the spawner's context.
+#include <asyncctx/error_handler.hpp>
 #include <asyncctx/schedule_on.hpp>
 #include <asyncctx/spawn.hpp>
 #include <asyncctx/task.hpp>
@@ -38,9 +39,10 @@ TEST(Spawn, RunsOnTheExecutorInTheTasksContext) {
 TEST(Spawn, ExceptionsAreReportedNeverLost) {
   asyncctx::thread_pool pool(1);
   std::promise<std::pair<std::string, int>> reported;
-  auto previous = asyncctx::set_unhandled_exception_handler([&](std::exception_ptr e) {
+  auto previous = asyncctx::set_error_handler([&](const asyncctx::error_report& r) {
+    EXPECT_EQ(r.kind, asyncctx::error_kind::spawned_task);
     try {
-      std::rethrow_exception(e);
+      std::rethrow_exception(r.exception);
     } catch (const std::exception& ex) {
       reported.set_value({ex.what(), id.value_or(-1)});
     }
@@ -54,7 +56,7 @@ TEST(Spawn, ExceptionsAreReportedNeverLost) {
   EXPECT_EQ(what, "lost?");
   EXPECT_EQ(ctx, 9);  // the handler runs in the spawner's context
   pool.wait_idle();
-  asyncctx::set_unhandled_exception_handler(std::move(previous));
+  asyncctx::set_error_handler(std::move(previous));
 }
 
 TEST(Spawn, InlineSpawnRunsUntilTheFirstSuspension) {

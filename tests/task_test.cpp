@@ -347,7 +347,7 @@ struct thread_state_probe {
   void await_suspend(std::coroutine_handle<> h) {
     *value_seen = request_id.value_or(-1);
     *id_seen = asyncctx::execution_async_id();
-    *running_task_seen = asyncctx::detail::t_running_task;
+    *running_task_seen = asyncctx::detail::execution_state::here().running_task();
     foreign_thread_resume{}.await_suspend(h);
   }
   void await_resume() const noexcept {}
@@ -397,7 +397,7 @@ TEST(TaskContext, ChildEndingWithoutSuspendingPutsTheParentBackExactly) {
   auto parent = [&]() -> task<> {
     const asyncctx::async_id my_id = asyncctx::execution_async_id();
     const asyncctx::async_id my_trigger = asyncctx::trigger_async_id();
-    const void* me = asyncctx::detail::t_running_task;
+    const void* me = asyncctx::detail::execution_state::here().running_task();
     auto s = request_id.set(1);
     for (int i = 0; i < 3; ++i) {
       const asyncctx::async_id child_id = co_await child();
@@ -406,12 +406,12 @@ TEST(TaskContext, ChildEndingWithoutSuspendingPutsTheParentBackExactly) {
       EXPECT_EQ(store.get_store(), nullptr);
       EXPECT_EQ(asyncctx::execution_async_id(), my_id);
       EXPECT_EQ(asyncctx::trigger_async_id(), my_trigger);
-      EXPECT_EQ(asyncctx::detail::t_running_task, me);
+      EXPECT_EQ(asyncctx::detail::execution_state::here().running_task(), me);
     }
   };
   sync_wait(parent());
   EXPECT_EQ(request_id.get(), nullptr);
-  EXPECT_EQ(asyncctx::detail::t_running_task, nullptr);
+  EXPECT_EQ(asyncctx::detail::execution_state::here().running_task(), nullptr);
 }
 
 // --- async hooks -----------------------------------------------------------------------

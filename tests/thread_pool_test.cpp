@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "support/exception_text.hpp"
+#include "support/misuse_recorder.hpp"
 #include "support/tracked.hpp"
 
 namespace {
@@ -64,9 +66,9 @@ TEST(ThreadPool, ATasksLeakedScopeNeverReachesTheNextTask) {
   auto next = pool.submit([&] { return v.get() == nullptr; });
   EXPECT_TRUE(next.get());
   // The spent scope changes nothing when it finally goes; silence its report.
-  auto previous = asyncctx::set_misuse_handler([](std::string_view) noexcept {});
+  auto previous = asyncctx::set_error_handler([](const asyncctx::error_report&) {});
   leaked->reset();
-  asyncctx::set_misuse_handler(previous);
+  asyncctx::set_error_handler(previous);
 }
 
 TEST(ThreadPool, SubmitPropagatesTheResult) {
@@ -87,28 +89,27 @@ TEST(ThreadPool, SubmitPropagatesTheException) {
   EXPECT_THROW(f.get(), std::runtime_error);
 }
 
-TEST(ThreadPool, PostedExceptionsReachTheErrorHandler) {
-  std::mutex m;
-  std::vector<std::string> errors;
+TEST(ThreadPool, PostedExceptionsReachTheErrorChannelInTheTasksContext) {
+  asyncctx::variable<int> v;
+  asyncctx_test::error_recorder recorder(asyncctx::error_kind::pool_task,
+                                         [&] { return std::to_string(v.value_or(-1)); });
   {
-    asyncctx::thread_pool pool(2, [&](std::exception_ptr e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        std::lock_guard lock(m);
-        errors.emplace_back(ex.what());
-      }
-    });
-    pool.post([] { throw std::runtime_error("posted failure"); });
+    asyncctx::thread_pool pool(2);
+    v.run(12, [&] { pool.post([] { throw std::runtime_error("posted failure"); }); });
     pool.wait_idle();
   }
-  EXPECT_EQ(errors, (std::vector<std::string>{"posted failure"}));
+  const auto reports = recorder.reports();
+  ASSERT_EQ(reports.size(), 1U);
+  EXPECT_EQ(asyncctx_test::what(reports[0].exception), "posted failure");
+  EXPECT_EQ(reports[0].context, "12");
 }
 
 TEST(ThreadPool, AWorkerCarriesOnAfterATaskThrows) {
-  asyncctx::thread_pool pool(1, [](std::exception_ptr) {});
+  asyncctx_test::error_recorder recorder(asyncctx::error_kind::pool_task);
+  asyncctx::thread_pool pool(1);
   pool.post([] { throw std::runtime_error("x"); });
   EXPECT_EQ(pool.submit([] { return 1; }).get(), 1);
+  EXPECT_EQ(recorder.reports().size(), 1U);
 }
 
 TEST(ThreadPool, PostOfAnEmptyStdFunctionThrowsInvalidArgument) {

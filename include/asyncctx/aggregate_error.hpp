@@ -4,12 +4,15 @@
 // Thread-safety: immutable after construction.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
+
 #include <exception>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 class aggregate_error : public std::runtime_error {
  public:
@@ -23,4 +26,5 @@ class aggregate_error : public std::runtime_error {
   std::vector<std::exception_ptr> errors_;
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -5,22 +5,21 @@
 // trigger_async_id() the id of the resource that created it. Hooks observe init / before /
 // after / destroy / promise_resolve.
 //
-// Cost when no hook is enabled: one relaxed load of a global counter per event (a plain
-// move), plus the id bookkeeping, which never takes a lock nor touches shared cache lines.
-//
 // Hook callbacks run synchronously on the thread of the event, in the event's context.
 // Rules, chosen so a faulty tool can never corrupt the application's context:
 //   * a change a callback makes to the current context (enter_with, a scope it leaks) is
 //     undone when the callback returns;
 //   * an exception thrown by a callback is caught, the context is restored, and the
-//     exception goes to the hook error handler (set_hook_error_handler; by default a line
-//     on stderr); the event, the other hooks and the application carry on.
+//     exception goes to the library's error channel (error_handler.hpp, kind
+//     hook_callback; by default a line on stderr); the event, the other hooks and the
+//     application carry on.
 // Thread-safety: create_hook, enable and disable may be called from any thread. disable()
 // (and the destructor) returns only when no callback of that hook is running on another
 // thread, and none starts afterwards, so a callback never outlives what it captured.
 #pragma once
 
 #include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/hook_events.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -30,69 +29,16 @@
 #include <string_view>
 
 namespace asyncctx {
-
-using async_id = std::uint64_t;
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 namespace detail {
-inline constinit thread_local async_id t_execution_id = 1;
-inline constinit thread_local async_id t_trigger_id = 0;
-inline std::atomic<int> g_enabled_hooks{0};
-
-ASYNCCTX_ALWAYS_INLINE bool hooks_enabled() noexcept { return g_enabled_hooks.load(std::memory_order_relaxed) != 0; }
-
-// Ids come from a global counter in blocks of 1024 per thread: no shared cache line per id.
-inline std::atomic<async_id> g_next_async_id_block{2};
-inline constinit thread_local async_id t_next_async_id = 0;
-inline constinit thread_local async_id t_end_async_id = 0;
-inline async_id new_async_id() noexcept {
-  if (t_next_async_id == t_end_async_id) [[unlikely]] {
-    constexpr async_id block = 1024;
-    t_next_async_id = g_next_async_id_block.fetch_add(block, std::memory_order_relaxed);
-    t_end_async_id = t_next_async_id + block;
-  }
-  return t_next_async_id++;
-}
-
-// The number of hooks enabled now (tests; takes the registry lock).
-int enabled_hook_count() noexcept;
-
-void emit_init(async_id id, std::string_view type, async_id trigger, const void* resource) noexcept;
-void emit_before(async_id id) noexcept;
-void emit_after(async_id id) noexcept;
-void emit_destroy(async_id id) noexcept;
-void emit_promise_resolve(async_id id) noexcept;
-
-// Makes `id` the executing resource for its lifetime, with before/after hooks around it.
-class callback_scope {
- public:
-  callback_scope(async_id id, async_id trigger) noexcept
-      : id_(id), saved_id_(t_execution_id), saved_trigger_(t_trigger_id), hooked_(hooks_enabled()) {
-    t_execution_id = id;
-    t_trigger_id = trigger;
-    if (hooked_) [[unlikely]]
-      emit_before(id);
-  }
-  callback_scope(const callback_scope&) = delete;
-  callback_scope& operator=(const callback_scope&) = delete;
-  ~callback_scope() {
-    if (hooked_) [[unlikely]]
-      emit_after(id_);
-    t_execution_id = saved_id_;
-    t_trigger_id = saved_trigger_;
-  }
-
- private:
-  async_id id_, saved_id_, saved_trigger_;
-  bool hooked_;
-};
-
 struct hook_state;
 }  // namespace detail
 
 // The id of the resource whose callback is running on this thread; 1 at top level.
-inline async_id execution_async_id() noexcept { return detail::t_execution_id; }
+inline async_id execution_async_id() noexcept { return detail::execution_state::here().execution_id(); }
 // The id of the resource that created the running one; 0 at top level.
-inline async_id trigger_async_id() noexcept { return detail::t_trigger_id; }
+inline async_id trigger_async_id() noexcept { return detail::execution_state::here().trigger_id(); }
 
 // Any member may be empty; each has a default, so a designated initializer may name any
 // subset (`{.init = ...}`) without -Wmissing-field-initializers complaining.
@@ -105,7 +51,7 @@ struct hook_callbacks {
 };
 
 // A registered set of callbacks; created disabled. Move-only; disables itself when destroyed.
-class async_hook {
+class ASYNCCTX_API async_hook {
  public:
   async_hook() = default;
   async_hook(async_hook&&) noexcept = default;
@@ -119,16 +65,12 @@ class async_hook {
   bool enabled() const noexcept;
 
  private:
-  friend async_hook create_hook(hook_callbacks callbacks);
+  friend ASYNCCTX_API async_hook create_hook(hook_callbacks callbacks);
   explicit async_hook(std::shared_ptr<detail::hook_state> state) noexcept : state_(std::move(state)) {}
   std::shared_ptr<detail::hook_state> state_;
 };
 
-async_hook create_hook(hook_callbacks callbacks);
+ASYNCCTX_API async_hook create_hook(hook_callbacks callbacks);
 
-// Receives exceptions thrown by hook callbacks (see the rules above). nullptr restores the
-// default (a line on stderr). Returns the previous handler.
-using hook_error_handler = std::function<void(std::exception_ptr)>;
-hook_error_handler set_hook_error_handler(hook_error_handler handler);
-
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -26,6 +26,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -110,7 +111,7 @@ class async_local_storage {
   template <class F, class... A>
   decltype(auto) exit(F&& f, A&&... args) {
     const std::uint64_t key = key_.load(std::memory_order_relaxed);
-    detail::context_swap guard(detail::frame_with_box(detail::t_current, key, nullptr));
+    detail::context_swap guard(detail::frame_with_box(detail::current_frame(), key, nullptr));
     return std::invoke(std::forward<F>(f), std::forward<A>(args)...);
   }
 
@@ -126,7 +127,7 @@ class async_local_storage {
   // them and are destroyed with them; the current thread's context drops its one now.
   void disable() noexcept {
     const std::uint64_t old = key_.exchange(detail::new_key(), std::memory_order_relaxed);
-    const detail::frame* cur = detail::t_current;
+    const detail::frame* cur = detail::current_frame();
     if (cur == nullptr || cur->find(old) == nullptr) return;
     try {
       detail::replace_current(detail::frame_without(cur, old));
@@ -148,11 +149,11 @@ class async_local_storage {
  private:
   detail::frame* bind_value(T&& store) const {
     return detail::frame_with_inline_box<detail::inline_store_box<T>>(
-        detail::t_current, key_.load(std::memory_order_relaxed), std::move(store));
+        detail::current_frame(), key_.load(std::memory_order_relaxed), std::move(store));
   }
   detail::frame* bind_shared(std::shared_ptr<T>&& store) const {
     return detail::frame_with_inline_box<detail::shared_store_box<T>>(
-        detail::t_current, key_.load(std::memory_order_relaxed), std::move(store));
+        detail::current_frame(), key_.load(std::memory_order_relaxed), std::move(store));
   }
 
   std::atomic<std::uint64_t> key_;
@@ -160,4 +161,5 @@ class async_local_storage {
   std::shared_ptr<T> default_;
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -22,6 +22,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 class async_resource {
  public:
@@ -76,4 +77,5 @@ class async_resource {
   std::atomic<bool> destroyed_{false};
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -7,10 +7,10 @@
 #include <asyncctx/async_resource.hpp>
 #include <asyncctx/broken_promise.hpp>
 #include <asyncctx/context_executor.hpp>
+#include <asyncctx/error_handler.hpp>
 #include <asyncctx/event_emitter.hpp>
 #include <asyncctx/future.hpp>
 #include <asyncctx/future_combinators.hpp>
-#include <asyncctx/misuse.hpp>
 #include <asyncctx/promise.hpp>
 #include <asyncctx/schedule_on.hpp>
 #include <asyncctx/scope.hpp>
@@ -20,7 +20,6 @@
 #include <asyncctx/task.hpp>
 #include <asyncctx/thread.hpp>
 #include <asyncctx/thread_pool.hpp>
-#include <asyncctx/unhandled_rejection.hpp>
 #include <asyncctx/variable.hpp>
 #include <asyncctx/when_all.hpp>
 #include <asyncctx/when_any.hpp>

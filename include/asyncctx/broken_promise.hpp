@@ -5,13 +5,17 @@
 // error instead of hanging whoever waits for it.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
+
 #include <stdexcept>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 class broken_promise : public std::logic_error {
  public:
   broken_promise() : std::logic_error("asyncctx::promise destroyed without being resolved or rejected") {}
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -7,6 +7,7 @@
 // Thread-safety: as the inner executor's.
 #pragma once
 
+#include <asyncctx/detail/execute.hpp>
 #include <asyncctx/snapshot.hpp>
 
 #include <functional>
@@ -14,20 +15,7 @@
 #include <utility>
 
 namespace asyncctx {
-
-namespace detail {
-struct probe_fn {
-  void operator()() const {}
-};
-template <class Ex>
-concept has_execute = requires(Ex& ex) {
-  ex.execute(probe_fn{});
-};
-template <class Ex>
-concept has_post = requires(Ex& ex) {
-  ex.post(probe_fn{});
-};
-}  // namespace detail
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class Ex>
 class context_executor {
@@ -67,4 +55,5 @@ class context_executor {
 template <class Ex>
 context_executor(Ex) -> context_executor<Ex>;
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -43,6 +43,7 @@
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 // Tag: construct an emitter as an async resource (Node's EventEmitterAsyncResource).
 struct as_async_resource_t {
@@ -155,7 +156,7 @@ class event_emitter {
         if (e->fired.exchange(true, std::memory_order_acq_rel)) continue;
         off(e->id);
       }
-      if (detail::t_current != base) [[unlikely]] {
+      if (detail::current_frame() != base) [[unlikely]] {
         detail::retain(base);
         detail::replace_current(base);
       }
@@ -183,4 +184,5 @@ class error_emitter : public event_emitter<std::exception_ptr> {
   }
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -24,8 +24,8 @@
 //
 // Unhandled rejections: a rejected state destroyed with nothing having observed it (a
 // then/catch_/finally registered on it, co_await, get(), or a combinator) is reported
-// through set_unhandled_rejection_handler (unhandled_rejection.hpp), in the context current at
-// the rejection. `then(on_fulfilled)` alone observes its source: a rejection propagates to
+// through the library's error channel (error_handler.hpp, kind unhandled_rejection), in the
+// context current at the rejection. `then(on_fulfilled)` alone observes its source: a rejection propagates to
 // the future it returns, which is then the one that must be handled, as in JavaScript.
 //
 // co_await: a plain awaiter. It resumes the coroutine on the thread that settles the future
@@ -50,6 +50,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class T>
 class future;
@@ -421,4 +422,5 @@ future<T> make_rejected_future(std::exception_ptr error) {
   return detail::future_access::adopt(s);
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

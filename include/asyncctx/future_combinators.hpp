@@ -30,6 +30,7 @@
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 enum class settle_status { fulfilled, rejected };
 
@@ -235,4 +236,5 @@ future<std::vector<settled_result<T>>> all_settled(const std::vector<future<T>>&
       });
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -5,7 +5,7 @@
 // every later call is ignored and returns false (JavaScript ignores them silently).
 // resolve(future<T>) locks the promise in at once and settles it like that future when it
 // settles (JavaScript's resolve(thenable)). reject() captures the current context, in which
-// an unhandled rejection will be reported (unhandled_rejection.hpp).
+// an unhandled rejection will be reported (error_handler.hpp).
 //
 // A promise destroyed unsettled rejects its future with asyncctx::broken_promise, so no one
 // waits forever; when nobody holds a future (nor a reaction) of it, there is nobody to tell
@@ -29,6 +29,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class T>
 class promise {
@@ -125,4 +126,5 @@ class promise {
   detail::shared_state<T>* state_;  // owned reference; null once moved from
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

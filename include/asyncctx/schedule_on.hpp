@@ -19,6 +19,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class Executor>
 class schedule_on_awaitable {
@@ -48,4 +49,5 @@ schedule_on_awaitable<std::decay_t<Executor>> schedule_on(Executor&& ex) {
   return schedule_on_awaitable<std::decay_t<Executor>>(std::forward<Executor>(ex));
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -14,13 +14,14 @@
 // Thread-safety: a scope belongs to the code that created it; it is not shared.
 #pragma once
 
+#include <asyncctx/detail/error_channel.hpp>
 #include <asyncctx/detail/thread_state.hpp>
-#include <asyncctx/misuse.hpp>
 
 #include <cstdint>
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 class scope;
 
@@ -68,9 +69,9 @@ class [[nodiscard]] scope {
     active_ = false;
     // Same address and same token: really the frame this scope installed, not a later one
     // built at the address of a frame freed since, on any thread (see token_).
-    if (detail::t_current == installed_ && installed_->scope_token == token_) [[likely]] {
-      detail::frame* now = std::exchange(detail::t_current, saved_);
-      detail::release(now);
+    detail::execution_state& state = detail::execution_state::here();
+    if (state.context() == installed_ && installed_->scope_token == token_) [[likely]] {
+      detail::release(state.replace(saved_));
       return;
     }
     restore_out_of_order();
@@ -81,9 +82,10 @@ class [[nodiscard]] scope {
 
   void restore_out_of_order() noexcept {
     // Epochs are process-unique stamps: equal means this thread, and nothing unwound since.
-    if (epoch_ == detail::t_unwind_epoch) {
-      detail::frame* now = std::exchange(detail::t_current, saved_);
-      detail::bump_unwind_epoch();
+    detail::execution_state& state = detail::execution_state::here();
+    if (epoch_ == state.unwind_epoch()) {
+      detail::frame* now = state.replace(saved_);
+      state.bump_unwind_epoch();
       detail::release(now);
       detail::report_misuse(
           "scope restored out of LIFO order: a scope (or enter_with) opened after it is still in "
@@ -110,18 +112,19 @@ class [[nodiscard]] scope {
 
 namespace detail {
 inline scope scope_access::install(frame* owned) noexcept {
-  ensure_release_at_thread_exit();
+  execution_state& state = execution_state::here();
   scope s;
   // `owned` was just built by the caller (set / with_scope): nobody else can read it yet.
-  const std::uint64_t token = new_stamp();
+  const std::uint64_t token = state.new_stamp();
   owned->scope_token = token;
   s.token_ = token;
-  s.epoch_ = current_unwind_epoch();
-  s.saved_ = std::exchange(t_current, owned);
+  s.epoch_ = state.scope_epoch();
+  s.saved_ = state.replace(owned);
   s.installed_ = owned;
   s.active_ = true;
   return s;
 }
 }  // namespace detail
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

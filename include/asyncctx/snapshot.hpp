@@ -16,6 +16,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 class snapshot {
  public:
@@ -91,4 +92,5 @@ auto snapshot::wrap(F&& f) {
   return detail::snapshot_bound<std::decay_t<F>>(std::forward<F>(f));
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

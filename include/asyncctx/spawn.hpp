@@ -1,18 +1,18 @@
 // asyncctx::spawn: starts a task detached ("fire and forget"), on an executor or right
 // here. Nobody awaits it, so an exception that leaves it is reported — never lost — to the
-// unhandled-exception handler (set_unhandled_exception_handler; by default a line on
-// stderr), which runs in the context current when spawn was called.
+// library's error channel (error_handler.hpp, kind spawned_task; by default a line on
+// stderr), in the context current when spawn was called.
 //
 //   asyncctx::spawn(pool.get_executor(), handle_request(std::move(req)));
 //
 // The task runs in its own context (the one current when its coroutine function was
 // called), as always. Its frame is freed when it ends. If the executor drops the function
 // without running it (shutdown), the task is destroyed unstarted.
-// Thread-safety: spawn and set_unhandled_exception_handler may be called from any thread.
+// Thread-safety: spawn may be called from any thread.
 #pragma once
 
+#include <asyncctx/detail/error_channel.hpp>
 #include <asyncctx/detail/execute.hpp>
-#include <asyncctx/detail/report_error.hpp>
 #include <asyncctx/snapshot.hpp>
 #include <asyncctx/task.hpp>
 
@@ -24,29 +24,12 @@
 #include <utility>
 
 namespace asyncctx {
-
-// Receives the exception of a spawned task nobody awaits.
-using unhandled_exception_handler = std::function<void(std::exception_ptr)>;
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 namespace detail {
 
-struct unhandled_exception_registry {
-  std::mutex mutex;
-  unhandled_exception_handler handler;
-};
-inline unhandled_exception_registry& the_unhandled_exception_registry() {
-  static unhandled_exception_registry r;  // NOLINT: process-wide by design
-  return r;
-}
-
 inline void report_unhandled_exception(std::exception_ptr error) noexcept {
-  unhandled_exception_handler handler;
-  {
-    auto& r = the_unhandled_exception_registry();
-    std::lock_guard lock(r.mutex);
-    handler = r.handler;
-  }
-  deliver_error(handler, error, "unhandled exception in a spawned task");
+  report_error(error_kind::spawned_task, "a spawned task ended with an exception", std::move(error));
 }
 
 // A coroutine that frees itself when it ends.
@@ -75,14 +58,6 @@ detached_coroutine run_detached(task<T> t, asyncctx::snapshot origin) {
 
 }  // namespace detail
 
-// Installs `handler` for exceptions of spawned tasks and returns the previous one; an
-// empty handler restores the default (a line on stderr).
-inline unhandled_exception_handler set_unhandled_exception_handler(unhandled_exception_handler handler) {
-  auto& r = detail::the_unhandled_exception_registry();
-  std::lock_guard lock(r.mutex);
-  return std::exchange(r.handler, std::move(handler));
-}
-
 // Runs `t` through `ex` (execute(f) or post(f)), detached. If execute/post throws, the task
 // is destroyed unstarted and the exception propagates.
 template <class Executor, class T>
@@ -98,4 +73,5 @@ void spawn(task<T> t) {
   detail::run_detached(std::move(t), asyncctx::snapshot{}).coro.resume();
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -22,6 +22,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -74,4 +75,5 @@ T sync_wait(task<T> t) {
   }
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

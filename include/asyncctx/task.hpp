@@ -42,6 +42,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class T = void>
 class task;
@@ -300,4 +301,5 @@ task<T&> task_promise<T&>::get_return_object() noexcept {
 }
 }  // namespace detail
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

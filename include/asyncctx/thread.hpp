@@ -6,6 +6,7 @@
 // a body whose first parameter is std::stop_token receives the thread's token.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 
 #include <functional>
@@ -15,6 +16,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 class thread {
  public:
@@ -54,4 +56,5 @@ class thread {
   std::jthread impl_;
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -4,8 +4,9 @@
 //
 // Submitting captures the context (one reference, whatever the number of variables); the
 // worker hands that reference to the thread for the task's duration: no copy, no lookup.
-// A task that throws: post() reports the exception to the pool's error handler (by default
-// a line on stderr) and the worker carries on; submit() delivers it through the future.
+// A task that throws: post() reports the exception to the library's error channel
+// (error_handler.hpp, kind pool_task, in the task's context; by default a line on stderr)
+// and the worker carries on; submit() delivers it through the future.
 // Thread-safety: every member but the destructor may be called from any thread at once,
 // including from inside a task. The destructor runs what is queued, then joins.
 #pragma once
@@ -28,13 +29,12 @@
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
-class thread_pool {
+class ASYNCCTX_API thread_pool {
  public:
-  using error_handler = std::function<void(std::exception_ptr)>;
-
-  // `threads` workers (at least 1); `on_error` receives exceptions of posted tasks.
-  explicit thread_pool(std::size_t threads = default_size(), error_handler on_error = {});
+  // `threads` workers (at least 1).
+  explicit thread_pool(std::size_t threads = default_size());
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
   ~thread_pool();
@@ -117,8 +117,8 @@ class thread_pool {
   std::deque<task> queue_;
   std::size_t running_ = 0;
   bool stopping_ = false;
-  error_handler on_error_;
   std::vector<std::thread> workers_;
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -23,6 +23,7 @@
 #include <utility>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class T>
 class variable {
@@ -71,13 +72,13 @@ class variable {
   // throws) and returns what f returned.
   template <class F, class... A>
   std::invoke_result_t<F, A...> run(T value, F&& f, A&&... args) const {
-    detail::context_swap guard(detail::frame_with_value<T>(detail::t_current, key_, std::move(value)));
+    detail::context_swap guard(detail::frame_with_value<T>(detail::current_frame(), key_, std::move(value)));
     return std::invoke(std::forward<F>(f), std::forward<A>(args)...);
   }
 
   // Binds `value` in the current context until the returned scope ends.
   [[nodiscard]] scope set(T value) const {
-    return detail::scope_access::install(detail::frame_with_value<T>(detail::t_current, key_, std::move(value)));
+    return detail::scope_access::install(detail::frame_with_value<T>(detail::current_frame(), key_, std::move(value)));
   }
 
  private:
@@ -86,4 +87,5 @@ class variable {
   std::optional<T> default_;
 };
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -30,6 +30,7 @@
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 namespace detail {
 
@@ -95,4 +96,5 @@ task<std::conditional_t<std::is_void_v<T>, void, std::vector<detail::when_all_el
   }
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -30,6 +30,7 @@
 #include <vector>
 
 namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
 
 template <class T>
 struct when_any_result {
@@ -159,4 +160,5 @@ requires(std::is_same_v<Rest, task<T>>&&...) task<when_any_result<T>> when_any(t
   return when_any(std::move(tasks));
 }
 
+}  // namespace ASYNCCTX_ABI_NAMESPACE
 }  // namespace asyncctx

@@ -14,6 +14,7 @@
 // immutable and may be installed on any thread.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 
 #include <boost/asio/associator.hpp>
@@ -23,7 +24,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::asio {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace asio {
 
 // A target (a handler or a completion token) bound to a captured context. Invariant: every
 // call of the target runs with that context installed, and the caller's is back afterwards.
@@ -75,7 +78,9 @@ template <class T>
   return context_binder<std::decay_t<T>>(std::move(context), std::forward<T>(token));
 }
 
-}  // namespace asyncctx::asio
+}  // namespace asio
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx
 
 namespace boost::asio {
 

@@ -14,6 +14,7 @@
 // submitted function.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 
 #include <boost/asio/execution.hpp>
@@ -24,7 +25,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::asio {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace asio {
 
 template <class Executor>
 class context_executor {
@@ -83,4 +86,6 @@ context_executor<Executor> make_context_executor(Executor ex) {
   return context_executor<Executor>(std::move(ex));
 }
 
-}  // namespace asyncctx::asio
+}  // namespace asio
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -29,8 +29,9 @@
 // (frame.hpp) is only touched by that thread. Nothing here takes a lock.
 #pragma once
 
-#include <asyncctx/async_hooks.hpp>
+#include <asyncctx/detail/execution_state.hpp>
 #include <asyncctx/detail/frame.hpp>
+#include <asyncctx/detail/hook_events.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 
 #include <chrono>
@@ -45,7 +46,9 @@ namespace boost::asio {
 class execution_context;
 }  // namespace boost::asio
 
-namespace asyncctx::asio::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace asio::detail {
 
 namespace core = ::asyncctx::detail;
 
@@ -88,7 +91,7 @@ class tracked_handler {
   static ASYNCCTX_NOINLINE void abandon(core::frame* frame, hooked_operation* hooked) noexcept {
     core::release(frame);
     if (hooked != nullptr) {
-      if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(hooked->id);
+      if (core::hooks_enabled()) core::emit_destroy(hooked->id);
       delete hooked;
     }
   }
@@ -130,7 +133,7 @@ struct handler_tracking {
                                               Object object, std::uintmax_t, const char* op_name) noexcept {
     tracked_handler& h = op;  // a new operation: Asio announces each one once
     h.frame_ = core::capture_current_or_spare();
-    if (::asyncctx::detail::hooks_enabled()) [[unlikely]] {
+    if (core::hooks_enabled()) [[unlikely]] {
       announce(h, timer_name(object_type, object), op_name, &op);
     }
   }
@@ -149,14 +152,13 @@ struct handler_tracking {
   // still carries its context; it is then only invisible to the hooks.
   static ASYNCCTX_NOINLINE void announce(tracked_handler& h, const char* object_name, const char* op_name,
                                          const void* resource) noexcept {
-    h.hooked_ =
-        new (std::nothrow) hooked_operation{::asyncctx::detail::new_async_id(), ::asyncctx::detail::t_execution_id};
+    h.hooked_ = new (std::nothrow) hooked_operation{core::new_async_id(), core::execution_state::here().execution_id()};
     if (h.hooked_ == nullptr) return;
     char type[128];
     std::size_t n = append_name(type, 0, sizeof type, object_name);
     if (n < sizeof type) type[n++] = '.';
     n = append_name(type, n, sizeof type, op_name);
-    ::asyncctx::detail::emit_init(h.hooked_->id, std::string_view(type, n), h.hooked_->trigger, resource);
+    core::emit_init(h.hooked_->id, std::string_view(type, n), h.hooked_->trigger, resource);
   }
 };
 
@@ -192,7 +194,7 @@ class tracked_completion {
     stage_ = stage::invoked;
     if (hooked_ != nullptr) [[unlikely]]
       begin_hooked(*hooked_);
-    saved_ = std::exchange(core::t_current, frame_);
+    saved_ = core::execution_state::here().install(frame_);
   }
 
   ASYNCCTX_ALWAYS_INLINE void invocation_end() noexcept {
@@ -208,10 +210,8 @@ class tracked_completion {
   // it (chains of handlers in one context then touch no reference count; thread_state.hpp).
   static ASYNCCTX_ALWAYS_INLINE void end(core::frame* installed, core::frame* saved,
                                          hooked_operation* hooked) noexcept {
-    core::frame* now = std::exchange(core::t_current, saved);
-    if (now != installed) [[unlikely]] {
-      core::bump_unwind_epoch();
-    }
+    core::frame* now = core::execution_state::here().put_back(saved);
+    core::note_region_end(installed, now);
     core::release_or_keep_as_spare(now);
     if (hooked != nullptr) [[unlikely]]
       end_hooked(hooked);
@@ -220,16 +220,17 @@ class tracked_completion {
   // The async-hooks side, out of the way of every handler's path: it runs only for
   // operations created while a hook was enabled.
   static ASYNCCTX_NOINLINE void begin_hooked(hooked_operation& op) noexcept {
-    op.saved_execution = std::exchange(::asyncctx::detail::t_execution_id, op.id);
-    op.saved_trigger = std::exchange(::asyncctx::detail::t_trigger_id, op.trigger);
-    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_before(op.id);
+    core::execution_state& state = core::execution_state::here();
+    op.saved_execution = state.execution_id();
+    op.saved_trigger = state.trigger_id();
+    state.set_ids(op.id, op.trigger);
+    if (core::hooks_enabled()) core::emit_before(op.id);
   }
 
   static ASYNCCTX_NOINLINE void end_hooked(hooked_operation* op) noexcept {
-    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_after(op->id);
-    ::asyncctx::detail::t_execution_id = op->saved_execution;
-    ::asyncctx::detail::t_trigger_id = op->saved_trigger;
-    if (::asyncctx::detail::hooks_enabled()) ::asyncctx::detail::emit_destroy(op->id);
+    if (core::hooks_enabled()) core::emit_after(op->id);
+    core::execution_state::here().set_ids(op->saved_execution, op->saved_trigger);
+    if (core::hooks_enabled()) core::emit_destroy(op->id);
     delete op;
   }
 
@@ -241,7 +242,9 @@ class tracked_completion {
   stage stage_ = stage::created;
 };
 
-}  // namespace asyncctx::asio::detail
+}  // namespace asio::detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx
 
 // The macros Asio requires of a custom tracking header. Those with nothing to record for
 // context propagation expand to nothing.

@@ -40,6 +40,7 @@
 #pragma once
 
 #include <asyncctx/asio/request_context.hpp>
+#include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 #include <asyncctx/spawn.hpp>
 #include <asyncctx/task.hpp>
@@ -69,7 +70,9 @@
 #include <utility>
 #include <vector>
 
-namespace asyncctx::asio {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace asio {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
@@ -523,4 +526,6 @@ class http_server {
   endpoint_type local_endpoint_;
 };
 
-}  // namespace asyncctx::asio
+}  // namespace asio
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -13,6 +13,7 @@
 // can be used (and fuzzed) without Boost.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
 #include <asyncctx/variable.hpp>
 
 #include <atomic>
@@ -24,7 +25,9 @@
 #include <string_view>
 #include <utility>
 
-namespace asyncctx::asio {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace asio {
 
 // One HTTP request's facts, immutable once bound (the context holds it as a const value).
 // Invariant: is_valid_request_id(id) holds for every request_context made by
@@ -139,4 +142,6 @@ inline request_context make_request_context(std::string_view incoming_id, std::s
   return rc;
 }
 
-}  // namespace asyncctx::asio
+}  // namespace asio
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <asyncctx/async_hooks.hpp>
+#include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -37,7 +38,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::asio {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace asio {
 
 struct use_task_t {
   constexpr use_task_t() noexcept = default;
@@ -143,15 +146,7 @@ class use_task_awaitable<Initiation, void(Args...), InitArgs...> {
     // Start the operation where the awaitable was made: in the task's context and async ids
     // (an asyncctx::task has parked them before calling us).
     context.run([&] {
-      const async_id saved_exec = std::exchange(asyncctx::detail::t_execution_id, exec_id);
-      const async_id saved_trigger = std::exchange(asyncctx::detail::t_trigger_id, trigger_id);
-      struct restore_ids {
-        async_id exec, trigger;
-        ~restore_ids() {
-          asyncctx::detail::t_execution_id = exec;
-          asyncctx::detail::t_trigger_id = trigger;
-        }
-      } restore{saved_exec, saved_trigger};
+      asyncctx::detail::async_ids_scope ids(exec_id, trigger_id);
       std::apply([&](auto&&... a) { std::move(initiation)(std::move(handler), std::move(a)...); }, std::move(args));
     });
   }
@@ -179,7 +174,9 @@ class use_task_awaitable<Initiation, void(Args...), InitArgs...> {
 };
 
 }  // namespace detail
-}  // namespace asyncctx::asio
+}  // namespace asio
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx
 
 namespace boost::asio {
 

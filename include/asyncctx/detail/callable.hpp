@@ -1,11 +1,15 @@
 // Checks shared by everything that stores a callable for later (wrap, bind, executors).
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
+
 #include <concepts>
 #include <stdexcept>
 #include <string>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 // Callables that can be empty (std::function, function pointers, move-only functions)
 // compare equal to nullptr; wrapping an empty one is an error found now, not at call time.
@@ -18,4 +22,6 @@ void require_callable(const F& f, const char* who) {
   }
 }
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

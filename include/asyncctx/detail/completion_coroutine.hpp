@@ -13,7 +13,9 @@
 #include <exception>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 // `on_done` is called from final_suspend with the coroutine handle and returns the
 // coroutine to resume next (std::noop_coroutine() for none). It may destroy the frame.
@@ -78,4 +80,6 @@ completion_coroutine<OnDone> await_completion(OnDone /*done*/, Task& t) {
   co_await t.when_ready();
 }
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

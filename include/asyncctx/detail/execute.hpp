@@ -3,12 +3,26 @@
 // and most hand-written queues).
 #pragma once
 
-#include <asyncctx/context_executor.hpp>
+#include <asyncctx/detail/config.hpp>
 
 #include <coroutine>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
+
+struct probe_fn {
+  void operator()() const {}
+};
+template <class Ex>
+concept has_execute = requires(Ex& ex) {
+  ex.execute(probe_fn{});
+};
+template <class Ex>
+concept has_post = requires(Ex& ex) {
+  ex.post(probe_fn{});
+};
 
 template <class Ex>
 concept executor = has_execute<Ex> || has_post<Ex>;
@@ -44,4 +58,6 @@ class resume_or_destroy {
   std::coroutine_handle<> coro_;
 };
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -24,6 +24,7 @@
 
 #include <asyncctx/detail/block_allocator.hpp>
 #include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/execution_state.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -34,7 +35,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 // A reference-counted holder of one value. `destroy` destroys the value and frees the memory
 // the box lives in (its own allocation or the frame block it was built in).
@@ -151,17 +154,11 @@ inline void destroy_frame(frame* f) noexcept {
 struct task_spare_slot {
   frame* spare_ = nullptr;
 };
-inline constinit thread_local task_spare_slot* t_running_task = nullptr;
 
-// The spare reference of the thread itself, for callbacks that run outside any task (Asio
-// handlers, asio/handler_tracking.hpp): a finished callback whose context is the thread's own
-// current context, with no task running, leaves its reference here instead of dropping it,
-// and the next operation created in that context takes it instead of incrementing the count.
-// It never keeps a frame alive longer than the thread's own hold does: it is only left while
-// the thread's current context (which no task can carry away) is that frame, and every
-// release of that frame on this thread drops it too (release below); the thread-exit action
-// releases it with the current context (thread_state.hpp).
-inline constinit thread_local frame* t_thread_spare = nullptr;
+// The thread's own spare (execution_state::thread_spare, for callbacks that run outside any
+// task, such as Asio handlers) never keeps a frame alive longer than the thread's own hold
+// does: it is only left while the thread's current context (which no task can carry away) is
+// that frame, and every release of that frame on this thread drops it too (release below).
 
 inline void release(frame* f) noexcept {
   if (f == nullptr) return;
@@ -171,12 +168,13 @@ inline void release(frame* f) noexcept {
     return;
   }
   std::uint32_t drop = 1;
-  if (task_spare_slot* running = t_running_task; running != nullptr && running->spare_ == f) [[unlikely]] {
+  execution_state& state = execution_state::here();
+  if (task_spare_slot* running = state.running_task(); running != nullptr && running->spare_ == f) [[unlikely]] {
     running->spare_ = nullptr;
     ++drop;
   }
-  if (t_thread_spare == f) [[unlikely]] {
-    t_thread_spare = nullptr;
+  if (state.thread_spare() == f) [[unlikely]] {
+    state.set_thread_spare(nullptr);
     ++drop;
   }
   if (f->refs.fetch_sub(drop, std::memory_order_acq_rel) == drop) destroy_frame(f);
@@ -305,7 +303,8 @@ inline frame* frame_without(const frame* base, std::uint64_t key) {
 
 // Keys identify variables inside frames. They are never reused: a frame that outlives its
 // variable keeps an entry nobody can name, and a new variable can never see it.
-inline std::atomic<std::uint64_t> g_next_key{key_step};
-inline std::uint64_t new_key() noexcept { return g_next_key.fetch_add(key_step, std::memory_order_relaxed); }
+ASYNCCTX_API std::uint64_t new_key() noexcept;
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

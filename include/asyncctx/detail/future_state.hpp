@@ -25,11 +25,12 @@
 // hooks themselves are only called when some hook is enabled.
 #pragma once
 
-#include <asyncctx/async_hooks.hpp>
 #include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/error_channel.hpp>
+#include <asyncctx/detail/execution_state.hpp>
 #include <asyncctx/detail/frame.hpp>
+#include <asyncctx/detail/hook_events.hpp>
 #include <asyncctx/detail/thread_state.hpp>
-#include <asyncctx/unhandled_rejection.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -39,7 +40,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 // The value type stored for future<T>: future<void> stores an empty `unit`.
 struct unit {};
@@ -57,9 +60,13 @@ struct continuation {
   void (*fire)(continuation* self, state_base* source) noexcept = nullptr;
 };
 
-inline constinit thread_local continuation* t_reactions_head = nullptr;
-inline constinit thread_local continuation* t_reactions_tail = nullptr;
-inline constinit thread_local bool t_draining = false;
+// Reports an unhandled rejection through the error channel, in `owned_context` (a reference
+// handed over: the context current when the future was rejected), so a handler that logs
+// sees the request that failed, not whoever happened to release the future.
+inline void report_unhandled_rejection(const std::exception_ptr& error, frame* owned_context) noexcept {
+  context_swap guard(owned_context);
+  report_error(error_kind::unhandled_rejection, "a rejected future was dropped without being observed", error);
+}
 
 void run_reactions(continuation* first, continuation* last) noexcept;
 
@@ -215,23 +222,24 @@ class state_base {
 // Appends the linked reactions first..last (each with `source` set and counted) to this
 // thread's queue and, unless this thread is already draining it, drains it.
 inline void run_reactions(continuation* first, continuation* last) noexcept {
+  reaction_queue& q = execution_state::here().reactions();
   last->next = nullptr;
-  if (t_reactions_tail != nullptr) {
-    t_reactions_tail->next = first;
+  if (q.tail != nullptr) {
+    q.tail->next = first;
   } else {
-    t_reactions_head = first;
+    q.head = first;
   }
-  t_reactions_tail = last;
-  if (t_draining) return;
-  t_draining = true;
-  while (continuation* c = t_reactions_head) {
-    t_reactions_head = c->next;
-    if (t_reactions_head == nullptr) t_reactions_tail = nullptr;
+  q.tail = last;
+  if (q.draining) return;
+  q.draining = true;
+  while (continuation* c = q.head) {
+    q.head = c->next;
+    if (q.head == nullptr) q.tail = nullptr;
     state_base* source = c->source;
     c->fire(c, source);  // may free c
     source->release();
   }
-  t_draining = false;
+  q.draining = false;
 }
 
 template <class T>
@@ -239,7 +247,7 @@ class shared_state : public state_base {
  public:
   using value_type = stored_t<T>;
 
-  explicit shared_state(async_id trigger = execution_async_id()) noexcept : state_base(trigger) {}
+  explicit shared_state(async_id trigger = execution_state::here().execution_id()) noexcept : state_base(trigger) {}
 
   template <class... A>
   bool resolve(A&&... args) noexcept {
@@ -299,4 +307,6 @@ class shared_state : public state_base {
   std::optional<value_type> value_;
 };
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -3,11 +3,15 @@
 // wrappers, which must see the awaiter to put code around its await_suspend/await_resume.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
+
 #include <coroutine>
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 template <class A>
 concept has_member_co_await = requires(A&& a) {
@@ -40,4 +44,6 @@ using awaiter_t = decltype(get_awaiter(std::declval<A>()));
 template <class A>
 using await_result_t = decltype(std::declval<std::remove_reference_t<awaiter_t<A>>&>().await_resume());
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

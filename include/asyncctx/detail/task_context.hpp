@@ -1,12 +1,13 @@
 // The context machinery of asyncctx::task: what a task promise does around every
-// suspension and resumption so that the task always runs in its own context (DESIGN §3,
-// "Task semantics") and every thread gets its own context back when the task suspends.
+// suspension and resumption so that the task always runs in its own context (the task
+// rules of docs/semantics.md) and every thread gets its own context back when the task
+// suspends. Everything it does to the thread goes through the thread's execution_state.
 //
 // A task's context is owned by exactly one place at a time:
 //   * while the task is suspended (not started, at a co_await) by `task_promise_base::ctx_`;
-//   * while it runs, by the thread (`t_current`), and the thread's own context, which the
-//     task displaced, is parked in `saved_ctx_`.
-// enter() and leave() only move these two owned pointers (and `t_running_task`, below): a
+//   * while it runs, by the thread (its execution_state's context), and the thread's own
+//     execution, which the task displaced, is parked in `saved_`.
+// enter() and leave() only move these two owned pointers (and the running task, below): a
 // resume or a suspension costs a few thread-local loads/stores and no reference-count
 // operation. Whatever the task's code made current (set, run, enter_with) is what leave()
 // takes over, so bindings persist across the task's own suspensions and never reach the
@@ -36,7 +37,7 @@
 // parent as `spare_` (the parent is suspended then: it is resumed only after the hand-back,
 // by symmetric transfer or after the done_or_waiting_ exchange), and a task created while
 // a task runs on the thread takes that spare when it is exactly the context it captures
-// (`t_running_task`, frame.hpp). Invariant: a spare is the same frame as the context its
+// (execution_state::running_task, frame.hpp). Invariant: a spare is the same frame as the context its
 // task keeps, so it never keeps a value alive: leave(), finish() and the destructor release
 // a spare that differs, and while the task runs, any release of that frame on the thread
 // (scope restored, enter_with, end of a run) drops the spare with it (frame.hpp, release).
@@ -46,10 +47,11 @@
 // between threads is ordered by whatever resumes the coroutine.
 #pragma once
 
-#include <asyncctx/async_hooks.hpp>
 #include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/execution_state.hpp>
 #include <asyncctx/detail/frame.hpp>
 #include <asyncctx/detail/get_awaiter.hpp>
+#include <asyncctx/detail/hook_events.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 
 #include <coroutine>
@@ -57,7 +59,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 template <class Awaiter>
 class context_awaiter;
@@ -67,9 +71,12 @@ class task_promise_base : protected task_spare_slot {
   // Runs when the coroutine function is called: the task's context is the caller's (the
   // running task's spare reference when it is that frame, else a new reference), and the
   // task is an async resource triggered by the caller's resource.
-  task_promise_base() noexcept : id_(new_async_id()), trigger_(t_execution_id) {
-    frame* cur = t_current;
-    task_spare_slot* running = t_running_task;
+  task_promise_base() noexcept {
+    execution_state& state = execution_state::here();
+    id_ = state.new_async_id();
+    trigger_ = state.execution_id();
+    frame* cur = state.context();
+    task_spare_slot* running = state.running_task();
     if (running != nullptr && running->spare_ == cur) {
       running->spare_ = nullptr;
     } else {
@@ -101,12 +108,9 @@ class task_promise_base : protected task_spare_slot {
 
   // Installs the task's context and async ids on the current thread; parks the thread's.
   ASYNCCTX_ALWAYS_INLINE void enter() noexcept {
-    saved_ctx_ = t_current;
-    saved_task_ = t_running_task;
-    saved_id_ = t_execution_id;
-    saved_trigger_ = t_trigger_id;
+    saved_ = execution_state::here().enter(own_execution());
     borrowed_ = false;
-    install();
+    announce_resume();
   }
 
   // Takes the task's (possibly changed) context back and puts the thread's own back. A
@@ -119,11 +123,7 @@ class task_promise_base : protected task_spare_slot {
     if (borrowed_) [[unlikely]]
       home = saved_state_holder();
     borrowed_ = false;
-    t_execution_id = home->saved_id_;
-    t_trigger_id = home->saved_trigger_;
-    ctx_ = t_current;
-    t_current = home->saved_ctx_;
-    t_running_task = home->saved_task_;
+    ctx_ = execution_state::here().leave(home->saved_);
     if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
       release(std::exchange(spare_, nullptr));
   }
@@ -145,7 +145,7 @@ class task_promise_base : protected task_spare_slot {
   // goes through the out-of-line functions below.
   ASYNCCTX_ALWAYS_INLINE void finish() noexcept {
     if (borrowed_ && !hooked_ && spare_ == nullptr) [[likely]] {
-      frame* last = t_current;
+      frame* last = execution_state::here().context();
       ctx_ = nullptr;
       task_promise_base* parent = parent_;
       parent->install_without_hooks();
@@ -165,7 +165,7 @@ class task_promise_base : protected task_spare_slot {
   // symmetric transfer (borrow_from): parks the task's context, as leave() does, but
   // leaves the thread's own state where it is, in this task (or the task it borrows from).
   ASYNCCTX_ALWAYS_INLINE void park_for_child() noexcept {
-    frame* now = t_current;
+    frame* now = execution_state::here().context();
     if (hooked_ || (spare_ != nullptr && spare_ != now)) [[unlikely]] {
       park_for_child_in_general();
       return;
@@ -193,12 +193,8 @@ class task_promise_base : protected task_spare_slot {
   // state is saved here and put back by the promise's destructor (finish_discard).
   ASYNCCTX_NOINLINE void enter_to_discard() noexcept {
     release(std::exchange(spare_, nullptr));
-    saved_ctx_ = t_current;
-    saved_task_ = t_running_task;
-    saved_id_ = t_execution_id;
-    saved_trigger_ = t_trigger_id;
+    saved_ = execution_state::here().enter(own_execution());
     borrowed_ = false;
-    install_without_hooks();
     hooked_ = false;
     ctx_ = discarding_marker();  // the thread owns the task's context until finish_discard
   }
@@ -241,7 +237,8 @@ class task_promise_base : protected task_spare_slot {
   ASYNCCTX_NOINLINE void finish_in_general() noexcept {
     if (hooked_) [[unlikely]]
       emit_after(id_);
-    frame* last = t_current;
+    execution_state& state = execution_state::here();
+    frame* last = state.context();
     ctx_ = nullptr;
     if (spare_ != nullptr) [[unlikely]]
       release(std::exchange(spare_, nullptr));
@@ -252,10 +249,7 @@ class task_promise_base : protected task_spare_slot {
       parent->take_back_from_child(last);
       return;
     }
-    t_execution_id = saved_id_;
-    t_trigger_id = saved_trigger_;
-    t_current = saved_ctx_;
-    t_running_task = saved_task_;
+    state.leave(saved_);
     if (parent != nullptr && parent->spare_ == nullptr && parent->ctx_ == last) {
       parent->spare_ = last;
     } else {
@@ -280,7 +274,7 @@ class task_promise_base : protected task_spare_slot {
   ASYNCCTX_NOINLINE void park_for_child_in_general() noexcept {
     if (hooked_) [[unlikely]]
       emit_after(id_);
-    ctx_ = t_current;
+    ctx_ = execution_state::here().context();
     resumed_by_child_ = false;
     if (spare_ != nullptr && spare_ != ctx_) [[unlikely]]
       release(std::exchange(spare_, nullptr));
@@ -309,30 +303,29 @@ class task_promise_base : protected task_spare_slot {
   // so its values die in the destroying thread's own context, as at a task's end. A scope
   // of the task kept alive elsewhere can no longer unwind this thread (new epoch).
   void finish_discard() noexcept {
-    frame* last = t_current;
-    t_current = saved_ctx_;
-    t_running_task = saved_task_;
-    t_execution_id = saved_id_;
-    t_trigger_id = saved_trigger_;
-    bump_unwind_epoch();
+    execution_state& state = execution_state::here();
+    frame* last = state.leave(saved_);
+    state.bump_unwind_epoch();
     ctx_ = nullptr;
     release(std::exchange(spare_, nullptr));
     release(last);
   }
 
-  // Makes this task's context and ids the thread's (the thread's own state is saved).
+  // Makes this task's context and ids the thread's (the thread's own state is saved
+  // elsewhere: in this task by enter(), or up the chain of borrowers).
   ASYNCCTX_ALWAYS_INLINE void install() noexcept {
     install_without_hooks();
+    announce_resume();
+  }
+
+  ASYNCCTX_ALWAYS_INLINE void install_without_hooks() noexcept { execution_state::here().set(own_execution()); }
+
+  ASYNCCTX_ALWAYS_INLINE execution own_execution() noexcept { return execution{ctx_, this, id_, trigger_}; }
+
+  ASYNCCTX_ALWAYS_INLINE void announce_resume() noexcept {
     hooked_ = hooks_enabled();
     if (hooked_) [[unlikely]]
       emit_before(id_);
-  }
-
-  ASYNCCTX_ALWAYS_INLINE void install_without_hooks() noexcept {
-    t_current = ctx_;
-    t_running_task = this;
-    t_execution_id = id_;
-    t_trigger_id = trigger_;
   }
 
   // The task whose saved_* fields hold the thread's own state for a borrowing task: the
@@ -346,13 +339,11 @@ class task_promise_base : protected task_spare_slot {
   frame* ctx_;  // owned while suspended (see the class comment)
   // Written by enter() before any read: left uninitialised, the ramp of every task pays for
   // what it initialises.
-  frame* saved_ctx_;                     // the running thread's own context, owned while the task runs
-  task_spare_slot* saved_task_;          // the thread's running task before enter()
+  // The running thread's own execution (its context owned) while the task runs.
+  execution saved_;
   task_promise_base* parent_ = nullptr;  // the task awaiting this one (final hand-back)
   async_id id_;
   async_id trigger_;
-  async_id saved_id_;
-  async_id saved_trigger_;
   // Started by its awaiting task (borrow_from) and not suspended since: the thread's own
   // state is saved in parent_ (or further up), not in saved_*.
   bool borrowed_ = false;
@@ -465,4 +456,6 @@ auto task_promise_base::await_transform(Awaitable&& a) noexcept(noexcept(get_awa
   return context_awaiter<awaiter_t<Awaitable>>(get_awaiter(static_cast<Awaitable&&>(a)), this);
 }
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -3,12 +3,16 @@
 // movable are stored without allocating.
 #pragma once
 
+#include <asyncctx/detail/config.hpp>
+
 #include <cstddef>
 #include <new>
 #include <type_traits>
 #include <utility>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 class unique_function;
 
@@ -85,4 +89,6 @@ class unique_function {
   const ops* ops_ = nullptr;
 };
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

@@ -15,7 +15,9 @@
 #include <cstddef>
 #include <span>
 
-namespace asyncctx::detail {
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+namespace detail {
 
 class when_all_latch {
  public:
@@ -57,4 +59,6 @@ class when_all_latch {
   std::coroutine_handle<> awaiting_;
 };
 
-}  // namespace asyncctx::detail
+}  // namespace detail
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx

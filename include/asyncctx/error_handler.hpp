@@ -1,0 +1,39 @@
+// asyncctx::set_error_handler: where the library reports what it cannot throw to a caller.
+//
+// One channel for every such error, told apart by error_report::kind:
+//   * misuse: the API was misused where no exception can be thrown (a scope restored out of
+//     LIFO order or on another thread, the internal state protocol broken by an integration);
+//   * hook_callback: an async hook callback threw (the event and the other hooks go on);
+//   * unhandled_rejection: a rejected future was dropped unobserved (reported in the context
+//     that was current when it was rejected, on the thread that dropped it);
+//   * spawned_task: a task started with spawn() ended with an exception (reported in the
+//     context current where spawn was called);
+//   * pool_task: a function posted to a thread_pool threw (reported in its own context).
+// The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
+// for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
+//
+// Thread-safety: set_error_handler and error_handler may be called from any thread at any
+// time; a report made concurrently with a change uses either the old or the new handler, and
+// a handler may run on several threads at once. A handler must not throw (if it does, the
+// exception is swallowed after a line on stderr).
+#pragma once
+
+#include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/error_channel.hpp>
+
+#include <functional>
+
+namespace asyncctx {
+inline namespace ASYNCCTX_ABI_NAMESPACE {
+
+using error_handler = std::function<void(const error_report&)>;
+
+// Installs `handler` for the whole process and returns the previous one (empty = the
+// default). An empty handler restores the default.
+ASYNCCTX_API error_handler set_error_handler(error_handler handler);
+
+// The handler in force (empty = the default).
+ASYNCCTX_API error_handler current_error_handler();
+
+}  // namespace ASYNCCTX_ABI_NAMESPACE
+}  // namespace asyncctx
