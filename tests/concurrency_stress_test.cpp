@@ -2,7 +2,7 @@
 // and every frame must be released exactly once (TSan, ASan and the live-context counter).
 //
 // Hop counts: EightThreadsCaptureAndRestoreSeeTheirOwnValue always runs the 8 x 100,000 hops
-// of issue 2 (about 3 s under TSan on 2 cores). The two hand-over tests are slower per hop
+// (about 3 s under TSan on 2 cores). The two hand-over tests are slower per hop
 // (a mutex, a condition variable, a pool), so CI runs them shorter; ASYNCCTX_STRESS=long runs
 // 100,000 hops per thread in every test.
 #include <asyncctx/snapshot.hpp>

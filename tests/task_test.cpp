@@ -1,5 +1,5 @@
 // asyncctx::task<T>: coroutine mechanics (values, exceptions, symmetric transfer) and the
-// context rules of DESIGN §3 "Task semantics", including Node's async-context tests mapped
+// task rules of docs/semantics.md, including Node's async-context tests mapped
 // to tasks, and async hooks for the "TASK" resource.
 #include <asyncctx/async_hooks.hpp>
 #include <asyncctx/async_local_storage.hpp>

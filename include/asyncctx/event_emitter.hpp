@@ -1,7 +1,7 @@
 // asyncctx::event_emitter<Args...>: Node's EventEmitter, for one event (one emitter per event
 // name; Args... is the listener signature).
 //
-// Context (DESIGN §3):
+// Context (the rules of docs/semantics.md):
 //   * listeners run synchronously inside emit(), in the emit-time context, as in Node;
 //   * a listener wrapped with snapshot::wrap (or async_local_storage::bind) keeps its
 //     registration-time context: the way to make a callback registered inside a run see

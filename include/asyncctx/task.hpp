@@ -1,5 +1,5 @@
 // asyncctx::task<T>: a lazy coroutine that carries its context, the C++ form of a
-// JavaScript async function (DESIGN §3, "Task semantics").
+// JavaScript async function (the task rules of docs/semantics.md).
 //
 //   asyncctx::task<int> handle() {
 //     co_await asyncctx::schedule_on(pool.get_executor());

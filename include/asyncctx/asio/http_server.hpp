@@ -1,5 +1,5 @@
 // asyncctx::asio::http_server: a small HTTP/1.1 server (Boost.Beast) that runs every request
-// in a fresh context holding its request_context (DESIGN §4, "HTTP request context").
+// in a fresh context holding its request_context.
 //
 //   asyncctx::asio::http_server server(ioc, {address, 0}, [](const http_request& req) {
 //     http_response res{http::status::ok, req.version()};

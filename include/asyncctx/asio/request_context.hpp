@@ -1,7 +1,7 @@
 // asyncctx::asio::request_context: what an HTTP server knows about the request being
 // handled, bound in the request's own context so that every callback, timer, pool task and
 // coroutine started while handling it can read it with current_request(), on any thread,
-// without a parameter (DESIGN §4, "HTTP request context").
+// without a parameter.
 //
 // Request ids come from the client's X-Request-ID only when the value is strictly valid
 // (1–128 characters of [A-Za-z0-9._:-]); anything else — empty, too long, spaces, control
