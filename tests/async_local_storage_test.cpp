@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "support/big_stack.hpp"
 #include "support/tracked.hpp"
 
 namespace {
@@ -85,7 +86,12 @@ TEST(AsyncLocalStorage, TenThousandNestedRunsSeeTheirOwnStores) {
   async_local_storage<int> als;
   int deepest = -1;
   int mismatches = 0;
-  nest(als, 0, 10'000, deepest, mismatches);
+  bool ended_empty = false;
+  asyncctx_test::run_on_big_stack([&] {
+    nest(als, 0, 10'000, deepest, mismatches);
+    ended_empty = als.get_store() == nullptr;
+  });
+  EXPECT_TRUE(ended_empty);
   EXPECT_EQ(deepest, 9'999);
   EXPECT_EQ(mismatches, 0);
   EXPECT_EQ(als.get_store(), nullptr);

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "support/big_stack.hpp"
 #include "support/tracked.hpp"
 
 namespace {
@@ -126,7 +127,12 @@ TEST(Variable, TenThousandNestedRunsSeeTheirOwnValues) {
   asyncctx::variable<int> v;
   int deepest = -1;
   int mismatches = 0;
-  nest_runs(v, 0, 10'000, deepest, mismatches);
+  bool ended_empty = false;
+  asyncctx_test::run_on_big_stack([&] {
+    nest_runs(v, 0, 10'000, deepest, mismatches);
+    ended_empty = v.get() == nullptr;
+  });
+  EXPECT_TRUE(ended_empty);
   EXPECT_EQ(deepest, 9'999);
   EXPECT_EQ(mismatches, 0);
   EXPECT_EQ(v.get(), nullptr);
