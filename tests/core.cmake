@@ -26,3 +26,11 @@ endforeach()
 asyncctx_add_test(execution_state_test detail/execution_state_test.cpp LABELS concurrency)
 asyncctx_add_test(block_allocator_test detail/block_allocator_test.cpp)
 asyncctx_add_test(error_handler_test error_handler_test.cpp LABELS concurrency)
+
+# A module built against another ABI version must fail to load (tests/abi).
+add_library(other_abi_module MODULE abi/other_abi_module.cpp)
+target_link_libraries(other_abi_module PRIVATE asyncctx::asyncctx)
+target_compile_definitions(other_abi_module PRIVATE ASYNCCTX_ABI_NAMESPACE=abi_v999)
+asyncctx_add_test(abi_version_test abi/abi_version_test.cpp LIBS ${CMAKE_DL_LIBS})
+target_compile_definitions(abi_version_test PRIVATE ASYNCCTX_OTHER_ABI_MODULE="$<TARGET_FILE:other_abi_module>")
+add_dependencies(abi_version_test other_abi_module)

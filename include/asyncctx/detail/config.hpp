@@ -41,6 +41,8 @@
 #if !defined(ASYNCCTX_ABI_NAMESPACE)
 #define ASYNCCTX_ABI_NAMESPACE abi_v0
 #endif
+#define ASYNCCTX_STRINGIFY_IMPL(x) #x
+#define ASYNCCTX_STRINGIFY(x) ASYNCCTX_STRINGIFY_IMPL(x)
 
 // Checks of the internal state protocol (execution_state.hpp): on in builds without NDEBUG.
 #if !defined(ASYNCCTX_CHECK_STATE_PROTOCOL)
