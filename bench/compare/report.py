@@ -350,9 +350,9 @@ def targets(res):
     return out
 
 
-TWIN_LIMIT = 1.15  # issue 3: ready-child hop vs a context-free twin task
-TWIN_FLAT_LIMIT = 1.2  # issue 3: max/min over 0/1/10/100 variables
-ASIO_LIMIT = 1.10  # issue 4: post hop with the hook vs plain Boost.Asio
+TWIN_LIMIT = 1.15  # ready-child hop vs a context-free twin task (bench/coro_bench.cpp)
+TWIN_FLAT_LIMIT = 1.2  # the same hop: slowest / fastest over 0/1/10/100 variables
+ASIO_LIMIT = 1.10  # Asio post hop with the hook vs plain Boost.Asio (bench/asio_bench.cpp)
 
 
 def asio_variant(res, key):
@@ -363,7 +363,7 @@ def asio_variant(res, key):
 
 
 def baseline_targets(res, out):
-    """The targets against the same code without asyncctx (issues 3 and 4)."""
+    """The targets against the same code without asyncctx (coro_bench twin, asio_bench --paired)."""
     hops = [res.coro.get(f"BM_task_child_hop/{n}") for n in (0, 1, 10, 100)]
     twin = res.coro.get("BM_twin_child_hop")
     name = f"co_await of a ready child task ≤ {TWIN_LIMIT}× a context-free twin task"
@@ -525,7 +525,8 @@ TWIN_WHY = (
     "creation, start, end and destruction: 219 instructions per hop, down from 281 before a child borrowed "
     "its awaiting task's saved thread state and the common path lost its calls. An experiment that compiled "
     "async ids and hooks out altogether still left 189 instructions, about 1.6× the twin in time: the "
-    "limit is out of reach while a task carries its context, ids and hooks (issue 3, item 4) on every hop. "
+    "limit is out of reach while a task carries its context, async ids and hooks on every hop, as its "
+    "definition requires. "
     "The hop is flat in the number of variables, as required.")
 ASIO_WHY = (
     "With a value bound and the thread running in that context, every operation takes a reference to the "
@@ -563,7 +564,7 @@ WHY = {
 def await_why(res):
     h0, h1 = res.get("ours", "await_hop/0"), res.get("ours", "await_hop/1")
     s0, s100 = res.get("ours", "await_self/0"), res.get("ours", "await_self/100")
-    text = ("The shape awaits a *new child task* per hop (`co_await ready_child()`), as the issue asks, while "
+    text = ("The shape awaits a *new child task* per hop (`co_await ready_child()`), the common case of one coroutine awaiting another, while "
             "Node's `await null` creates no new async function: V8 allocates one promise and runs one "
             "microtask, both from its young-generation bump allocator.")
     if None not in (h0, h1, s0, s100):
@@ -686,7 +687,7 @@ TC39 `AsyncContext.Variable`'s. Sources: `bench/compare/compare_bench.{cpp,js,py
 
 Notes on equivalence:
 
-- **await hop.** The shapes the issue names are not the same mechanism in the three runtimes. Our ready
+- **await hop.** The shapes compared here are not the same mechanism in the three runtimes. Our ready
   child task completes synchronously and is resumed by symmetric transfer, without a scheduler; `await
   null` always goes through V8's microtask queue; `asyncio.sleep(0)` goes all the way round the event
   loop (including a `select` with a zero timeout). Each is the cheapest await of its runtime that
@@ -702,12 +703,12 @@ Notes on equivalence:
 - **async resource.** Node's resources are reclaimed by the garbage collector, whose cost is spread over
   the loop; ours are destroyed in the loop (the reference count dropped), so the C++ row includes
   destruction.
-- **HTTP.** The issue asks for "one contextual log line per request"; the demo server that is our
-  half logs five (its handler shows the id following a timer, a pool hop and a nested coroutine), so
-  the Node server mirrors the demo's handler step for step rather than the other way round. Our server
-  runs one io thread and two pool threads, Node one thread; `wrk` shares the same 2 cores. Absolute
-  requests/s therefore mostly compare the HTTP stacks and the machine's scheduling; the rows that
-  matter for context are the overheads, each server against itself.
+- **HTTP.** The smallest request-context server would write one contextual log line per request; the
+  demo server that is our half logs five (its handler shows the id following a timer, a pool hop and a
+  nested coroutine), so the Node server mirrors the demo's handler step for step rather than the other
+  way round. Our server runs one io thread and two pool threads, Node one thread; `wrk` shares the
+  same 2 cores. Absolute requests/s therefore mostly compare the HTTP stacks and the machine's
+  scheduling; the rows that matter for context are the overheads, each server against itself.
 """
 
 METHOD_DOC = """## Method
