@@ -19,6 +19,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <dlfcn.h>
@@ -119,65 +120,68 @@ void BM_TimerHop_RequestContext(benchmark::State& state) {
 }
 BENCHMARK(BM_TimerHop_RequestContext);
 
+struct paired_variant {
+  const char* key;
+  const char* name;
+  const module* m;
+  hops_fn fn;
+  void* ioc = nullptr;
+  std::vector<double> ns_per_hop = {};
+};
+
+// Runs `rounds` rounds of one group of variants (each once per round, in a shuffled order).
+void measure_group(std::vector<paired_variant>& group, std::int64_t hops, int rounds, std::mt19937& rng,
+                   const char* module_path) {
+  for (const paired_variant& v : group) {
+    if (v.fn == nullptr) module::fail(module_path, "missing an in-context entry point");
+  }
+  for (paired_variant& v : group) {
+    v.ioc = v.m->create();
+    for (int i = 0; i < 20; ++i) benchmark::DoNotOptimize(v.fn(v.ioc, hops));  // warm up
+    v.ns_per_hop.reserve(static_cast<std::size_t>(rounds));
+  }
+  std::vector<std::size_t> order(group.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  for (int r = 0; r < rounds; ++r) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (std::size_t i : order) {
+      paired_variant& v = group[i];
+      const auto t0 = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(v.fn(v.ioc, hops));
+      const auto t1 = std::chrono::steady_clock::now();
+      v.ns_per_hop.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(hops));
+    }
+  }
+  for (paired_variant& v : group) v.m->destroy(v.ioc);
+}
+
 // --paired[=ROUNDS] [--json]: instead of Google Benchmark's runs, ROUNDS rounds (default 2000) in
-// each of which every post-hop variant runs one chain of 20,000 hops, in a shuffled order, then
-// as many rounds of the timer-hop variants (200 hops a chain); the ratio to the plain-Asio
-// variant of the same hop is taken within each round and the median over rounds is reported. Pairs milliseconds apart
-// see the same machine, so this cancels the drifts of a noisy machine that separate runs (or
-// repetitions seconds apart) do not.
+// each of which every post-hop variant runs one chain of 20,000 hops, in a shuffled order; then
+// as many rounds of the timer-hop variants (200 hops a chain). The ratio to the plain-Asio
+// variant of the same hop is taken within each round and the median over rounds is reported.
+// Pairs milliseconds apart see the same machine, so this cancels the drifts of a noisy machine
+// that separate runs (or repetitions seconds apart) do not.
 int run_paired(int rounds, bool json) {
   constexpr std::int64_t post_hops = 20000;
   constexpr std::int64_t timer_hops = 200;
-  struct variant {
-    const char* hop;  // "post" or "timer"
-    const char* key;
-    const char* name;
-    const module* m;
-    hops_fn fn;
-    std::int64_t hops;
-    std::size_t base;  // index of the plain-Asio variant of the same hop
-    void* ioc = nullptr;
-    std::vector<double> ns_per_hop = {};
-  };
-  std::vector<variant> variants = {
-      {"post", "plain", "plain Boost.Asio", &plain(), plain().post_hops, post_hops, 0},
-      {"post", "control", "plain again (A/A control)", &control(), control().post_hops, post_hops, 0},
-      {"post", "empty", "hook, empty context", &hooked(), hooked().post_hops, post_hops, 0},
-      {"post", "value", "hook, value bound", &hooked(), hooked().post_hops_in_context, post_hops, 0},
-      {"post", "request", "hook, request context", &hooked(), hooked().post_hops_request, post_hops, 0},
-      {"timer", "timer_plain", "plain Boost.Asio", &timer_plain(), timer_plain().timer_hops, timer_hops, 5},
-      {"timer", "timer_request", "hook, request context", &timer_hooked(), timer_hooked().timer_hops_request,
-       timer_hops, 5},
-  };
-  for (const variant& v : variants) {
-    if (v.fn == nullptr)
-      module::fail(v.hop[0] == 't' ? ASIO_BENCH_TIMER_HOOKED_MODULE : ASIO_BENCH_HOOKED_MODULE,
-                   "missing an in-context entry point");
-  }
-  for (variant& v : variants) {
-    v.ioc = v.m->create();
-    for (int i = 0; i < 20; ++i) benchmark::DoNotOptimize(v.fn(v.ioc, v.hops));  // warm up
-    v.ns_per_hop.reserve(static_cast<std::size_t>(rounds));
-  }
-  // The post rounds first, then the timer rounds: a timer chain's system calls between two post
-  // chains would cool the caches for whichever post variant comes next.
   std::mt19937 rng(12345);
-  for (const char* hop : {"post", "timer"}) {
-    std::vector<std::size_t> order;
-    for (std::size_t i = 0; i < variants.size(); ++i) {
-      if (std::string_view(variants[i].hop) == hop) order.push_back(i);
-    }
-    for (int r = 0; r < rounds; ++r) {
-      std::shuffle(order.begin(), order.end(), rng);
-      for (std::size_t i : order) {
-        variant& v = variants[i];
-        const auto t0 = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(v.fn(v.ioc, v.hops));
-        const auto t1 = std::chrono::steady_clock::now();
-        v.ns_per_hop.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(v.hops));
-      }
-    }
-  }
+  // The post hops first, exactly as before the timer hop existed; the timer modules are loaded
+  // only afterwards, so nothing of theirs (their loading, their warm-up, a timer chain's system
+  // calls between two post chains) can touch the post measurement.
+  std::vector<paired_variant> post = {
+      {"plain", "plain Boost.Asio", &plain(), plain().post_hops},
+      {"control", "plain again (A/A control)", &control(), control().post_hops},
+      {"empty", "hook, empty context", &hooked(), hooked().post_hops},
+      {"value", "hook, value bound", &hooked(), hooked().post_hops_in_context},
+      {"request", "hook, request context", &hooked(), hooked().post_hops_request},
+  };
+  measure_group(post, post_hops, rounds, rng, ASIO_BENCH_HOOKED_MODULE);
+  std::vector<paired_variant> timer = {
+      {"timer_plain", "plain Boost.Asio", &timer_plain(), timer_plain().timer_hops},
+      {"timer_request", "hook, request context", &timer_hooked(), timer_hooked().timer_hops_request},
+  };
+  measure_group(timer, timer_hops, rounds, rng, ASIO_BENCH_TIMER_HOOKED_MODULE);
+
   auto median = [](std::vector<double> x) {
     std::sort(x.begin(), x.end());
     return x[x.size() / 2];
@@ -186,26 +190,29 @@ int run_paired(int rounds, bool json) {
     std::printf("{\"rounds\": %d, \"hops_per_round\": %lld, \"timer_hops_per_round\": %lld, \"variants\": [", rounds,
                 static_cast<long long>(post_hops), static_cast<long long>(timer_hops));
   }
-  for (std::size_t i = 0; i < variants.size(); ++i) {
-    variant& v = variants[i];
-    const variant& b = variants[v.base];
-    if (!json && (i == 0 || v.hop != variants[i - 1].hop)) {
-      const std::string title = std::string(v.hop) + " hop";
-      std::printf("%s%-33s %12s %22s\n", i == 0 ? "" : "\n", title.c_str(), "median ns", "median ratio to plain");
+  bool first = true;
+  for (const auto& [hop, hops, group] :
+       {std::tuple("post", post_hops, &post), std::tuple("timer", timer_hops, &timer)}) {
+    const paired_variant& base = group->front();  // plain Asio
+    if (!json) {
+      const std::string title = std::string(hop) + " hop";
+      std::printf("%s%-33s %12s %22s\n", first ? "" : "\n", title.c_str(), "median ns", "median ratio to plain");
     }
-    std::vector<double> ratio(b.ns_per_hop.size());
-    for (std::size_t r = 0; r < ratio.size(); ++r) ratio[r] = v.ns_per_hop[r] / b.ns_per_hop[r];
-    if (json) {
-      std::printf(
-          "%s{\"hop\": \"%s\", \"key\": \"%s\", \"name\": \"%s\", \"base\": \"%s\", \"hops_per_round\": %lld, "
-          "\"median_ns\": %.4f, \"median_ratio\": %.4f}",
-          i == 0 ? "" : ", ", v.hop, v.key, v.name, b.key, static_cast<long long>(v.hops), median(v.ns_per_hop),
-          median(ratio));
-    } else {
-      std::printf("%-33s %12.2f %22.3f\n", v.name, median(v.ns_per_hop), median(ratio));
+    for (const paired_variant& v : *group) {
+      std::vector<double> ratio(base.ns_per_hop.size());
+      for (std::size_t r = 0; r < ratio.size(); ++r) ratio[r] = v.ns_per_hop[r] / base.ns_per_hop[r];
+      if (json) {
+        std::printf(
+            "%s{\"hop\": \"%s\", \"key\": \"%s\", \"name\": \"%s\", \"base\": \"%s\", \"hops_per_round\": %lld, "
+            "\"median_ns\": %.4f, \"median_ratio\": %.4f}",
+            first ? "" : ", ", hop, v.key, v.name, base.key, static_cast<long long>(hops), median(v.ns_per_hop),
+            median(ratio));
+      } else {
+        std::printf("%-33s %12.2f %22.3f\n", v.name, median(v.ns_per_hop), median(ratio));
+      }
+      first = false;
     }
   }
-  for (variant& v : variants) v.m->destroy(v.ioc);
   if (json) {
     std::printf("]}\n");
   } else {
