@@ -5,7 +5,8 @@
 # runs in that context) and with a request's context (the thread runs in the empty context, as
 # a server's I/O thread does), each for one chain of hops per round, in a shuffled order, and
 # reports the median over rounds of the per-round ratio to plain Asio (target: hook / plain
-# <= 1.10).
+# <= 1.10). The same rounds time a zero-length steady_timer hop (a reactor turn) in plain Asio
+# and with the hook carrying a request's context, reported as a ratio to the plain timer hop.
 #   bench/asio_ratio.sh [build-dir] [rounds]   (default: build-bench, 2000; needs -DASYNCCTX_BUILD_BENCH=ON)
 set -eu
 dir=${1:-build-bench}

@@ -1,4 +1,4 @@
-// Microbenchmarks of the core (issue 2, item 7). bench/core_ratios.py runs this binary once
+// Microbenchmarks of the core. bench/core_ratios.py runs this binary once
 // and checks the target ratios between these shapes, so their names are part of that
 // script's contract:
 //   raw_tls_read                 a constinit thread_local pointer read: the physical floor

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs core_bench once and checks the target ratios of issue 2, item 7.
+"""Runs core_bench once and checks the ratios the core must stay within (the table below).
 
 Usage: core_ratios.py [path/to/core_bench] [--repetitions N] [--min-time SECONDS]
 

@@ -6,7 +6,7 @@
 // per-thread block cache (detail::allocate_block / free_block): the ratio measures the
 // context, not the allocator.
 //
-// Targets (issue 3): asyncctx::task flat over the variable count (max/min <= 1.2) and
+// Targets: asyncctx::task flat over the variable count (max/min <= 1.2) and
 // <= 1.15x the twin. Run: coro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <asyncctx/detail/block_allocator.hpp>
 #include <asyncctx/sync_wait.hpp>

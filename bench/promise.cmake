@@ -1,2 +1,2 @@
-# Benchmarks of promise<T> / future<T> and event_emitter (issue 3, item 6).
+# Benchmarks of promise<T> / future<T> (a `then` hop, flat in the variable count) and event_emitter.
 asyncctx_add_bench(promise_bench promise_bench.cpp)

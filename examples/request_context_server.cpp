@@ -1,10 +1,10 @@
-// The request-id logger of Node's AsyncLocalStorage documentation (seed 002) made real: a
+// The request-id logger of Node's AsyncLocalStorage documentation made real: a
 // Beast HTTP server on 127.0.0.1 whose every request runs in its own context, and a logger
 // that takes the request id from that context — never from a parameter.
 //
 // Each request waits on a steady_timer, hops to an asyncctx::thread_pool worker and awaits a
 // nested coroutine before it answers; the clients (in this process, concurrent) send the
-// sequential ids of the seed as X-Request-ID, so the interleaving is the seed's:
+// sequential ids of Node's example as X-Request-ID, so the interleaving is that example's:
 //
 //   0: start GET /hello?client=0  [io]
 //   1: start GET /hello?client=1  [io]
@@ -78,7 +78,7 @@ std::atomic<bool> g_quiet{false};
 std::atomic<int> g_lines{0};
 std::atomic<int> g_lines_without_id{0};
 
-// The seed's logWithId: the id comes from the current context.
+// logWithId of Node's example: the id comes from the current context.
 void log_with_id(std::string_view msg) {
   const asyncctx::asio::request_context* rc = asyncctx::asio::current_request();
   g_lines.fetch_add(1, std::memory_order_relaxed);

@@ -1,4 +1,4 @@
-// The request-id logger of Node's AsyncLocalStorage documentation (seed 002), on the core
+// The request-id logger of Node's AsyncLocalStorage documentation, on the core
 // alone: no Boost, no sockets. Two "requests" arrive on an event loop (a one-thread
 // asyncctx::thread_pool, FIFO like Node's loop); each runs in its own context holding a
 // sequential id, logs "start", and schedules its "finish" on the loop (Node's setImmediate).
@@ -50,7 +50,7 @@ int main() {
     });
   };
 
-  // Two requests arrive, as the two http.get calls of the seed.
+  // Two requests arrive, as the two http.get calls of Node's example.
   event_loop.post([&] { on_request(done[0]); });
   event_loop.post([&] { on_request(done[1]); });
   done[0].get_future().wait();

@@ -16,14 +16,30 @@ asyncctx_ensure_packages() {
   fi
 }
 
-# What building the library, its integrations, tests and examples needs.
-ASYNCCTX_BUILD_PACKAGES=(
-  g++ cmake make ninja-build ccache pkg-config
-  libgtest-dev libgmock-dev libbenchmark-dev
-  libboost1.81-dev libspdlog-dev libfmt-dev
+# The package lists, by what needs them. Each package is used by something in this repository;
+# one that nothing uses any more leaves its list.
+
+# Building the library, asyncctx::asio and the examples: every script (scripts/demo.sh needs
+# nothing else).
+#   g++, cmake, ninja-build  compiler and build; every script configures with -G Ninja
+#   ccache                   compiler cache, picked up by CMakeLists.txt (asyncctx_ccache_env below)
+#   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
+ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev)
+
+# The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
+# bench/compare/run.
+ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev)
+
+# The test command on top of the build (scripts/test.sh):
+#   libgtest-dev, libgmock-dev   GoogleTest (tests/; gmock's matchers in tests/scope_test.cpp)
+#   the benchmarks above         built (not run) by the Release step
+#   clang-format, clang-tidy     the format check (.clang-format) and the lint (.clang-tidy)
+#   clang, libclang-rt-14-dev    the fuzz smoke runs: clang++ and its libFuzzer runtime (only
+#                                recommended by clang's packages; apt runs --no-install-recommends)
+ASYNCCTX_CHECK_PACKAGES=(
+  libgtest-dev libgmock-dev "${ASYNCCTX_BENCH_PACKAGES[@]}"
+  clang-format clang-tidy clang libclang-rt-14-dev
 )
-# Tools of the test command: format/lint checks and the fuzzers (clang's libFuzzer).
-ASYNCCTX_CHECK_PACKAGES=(clang-format clang-tidy clang libclang-rt-14-dev)
 
 asyncctx_ccache_env() {
   # Paths relative to the checkout, so a fresh clone (CI) hits the cache of the last one.

@@ -1,4 +1,4 @@
-# Coroutines: asyncctx::task and its companions (issue 3).
+# Coroutines: asyncctx::task and its companions (sync_wait, when_all, when_any, spawn, schedule_on).
 asyncctx_add_test(task_test task_test.cpp LABELS concurrency)
 asyncctx_add_test(task_alloc_test task_alloc_test.cpp)
 asyncctx_add_test(sync_wait_test sync_wait_test.cpp LABELS concurrency)

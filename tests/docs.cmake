@@ -1,7 +1,10 @@
 # Every ```cpp block of README.md and docs/*.md is a complete program: it is extracted here,
 # compiled and run as a test, so no example in the documentation can rot. A block whose info
-# string says `cpp asio` links asyncctx::asio; `cpp no-run` is compiled but not run (a server
-# that would wait for clients, say).
+# string says `cpp asio` links asyncctx::asio (with its handler-tracking hook); `cpp boost`
+# links the core and Boost's headers only, without the hook, for the explicit forms
+# (bind_context, asio::context_executor) that code without the hook uses; `cpp no-run` is
+# compiled but not run (a server that would wait for clients, say). The examples check what
+# they show with assert(), so NDEBUG is undefined for them whatever the build type.
 set(doc_sources ${PROJECT_SOURCE_DIR}/README.md)
 file(GLOB doc_pages ${PROJECT_SOURCE_DIR}/docs/*.md)
 list(APPEND doc_sources ${doc_pages})
@@ -37,11 +40,15 @@ foreach(doc IN LISTS doc_sources)
     set(file ${CMAKE_CURRENT_BINARY_DIR}/docs/${name}.cpp)
     file(CONFIGURE OUTPUT ${file} CONTENT "// Extracted from ${doc}; edit it there.\n${code}\n" @ONLY)
     set(libs asyncctx::asyncctx)
-    if(info MATCHES "asio")
+    if(info MATCHES "asio|boost")
       if(NOT TARGET asyncctx::asio)
         continue()
       endif()
-      set(libs asyncctx::asio)
+      if(info MATCHES "boost")
+        set(libs asyncctx::asyncctx Boost::headers)
+      else()
+        set(libs asyncctx::asio)
+      endif()
     endif()
     add_executable(${name} ${file})
     target_link_libraries(${name} PRIVATE ${libs})
@@ -49,6 +56,8 @@ foreach(doc IN LISTS doc_sources)
     if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
       target_compile_options(${name} PRIVATE -Werror)
     endif()
+    # Their assert()s are the test: on in every build type.
+    target_compile_options(${name} PRIVATE -UNDEBUG)
     if(NOT info MATCHES "no-run")
       add_test(NAME ${name} COMMAND ${name})
       set_tests_properties(${name} PROPERTIES LABELS "docs" TIMEOUT 120)

@@ -11,7 +11,9 @@
 //                                                                      vs  await null
 //   immediate_hop  asio::post chain, the handler tracking hook restoring the context
 //                                                                      vs  setImmediate chain
-//   timer_hop      zero steady_timer chain (a full reactor turn, like setImmediate)
+//   timer_hop      zero steady_timer chain (a full reactor turn; the peers have no such hop and
+//                  show their immediate_hop: unlike mechanisms, so asio_bench --paired also
+//                  times this hop in plain Asio, and the page gives that ratio)
 //   resource/N     async_resource creation (+ destruction), N storages active
 //                                                                      vs  new AsyncResource
 //   await_self/N   (ours only) co_await that suspends and resumes the task at once: the

@@ -51,6 +51,23 @@ OURS_ONLY = [
 ]
 # Shapes whose peer numbers are another shape's (the peers have one event-loop hop only).
 PEER_ALIAS = {"timer_hop": "immediate_hop"}
+# Rows whose bars set unlike mechanisms side by side: marked † in the table and on the chart,
+# with the reason under the table (the notes on equivalence say more).
+UNLIKE = {
+    "await_hop": "our hop creates and completes a child task, resumed by symmetric transfer with no "
+                 "scheduler; Node's `await null` is a promise and a microtask turn; Python's "
+                 "`asyncio.sleep(0)` is a full event-loop turn",
+    "immediate_hop": "`asio::post` from a handler is a queue push and pop with no system call; "
+                     "`setImmediate` and `call_soon` wait for the next turn of their event loop",
+    "timer_hop": "a zero-length `steady_timer` is a full Asio reactor turn (two `timerfd_settime` calls and "
+                 "an `epoll_wait`); the peers have no such hop, so their bars repeat their `immediate_hop` "
+                 "numbers (one `setImmediate` / `call_soon` turn)",
+}
+UNLIKE_MARK = " †"
+
+
+def unlike(shape):
+    return UNLIKE.get(shape.split("/")[0])
 
 # Flat across 0..100 variables: the slowest hop costs at most this times the fastest.
 FLAT_LIMIT = 1.5
@@ -230,7 +247,9 @@ def table(res):
         else:
             ours_cell = fmt_ns(ours)
         peers = [res.get(p, shape) for p in PEERS]
-        cells = [f"`{shape}` {label}", ours_cell] + [fmt_ns(v) for v in peers] + [fmt_ratio(ratio(ours, v)) for v in peers]
+        mark = UNLIKE_MARK if unlike(shape) else ""
+        cells = [f"`{shape}` {label}{mark}", ours_cell] + [fmt_ns(v) for v in peers] + [
+            fmt_ratio(ratio(ours, v)) for v in peers]
         lines.append("| " + " | ".join(cells) + " |")
     # HTTP: ns per request (1e9 / rps) so every row reads "lower is better", then the overhead.
     hs = {r: res.http_summary(r) for r in RUNNERS}
@@ -256,6 +275,24 @@ def table(res):
             fmt_ratio(ratio(ov["ours"], ov[p])) if ov["ours"] is not None and ov[p] is not None and ov["ours"] > 0 and ov[p] > 0 else "—"
             for p in PEERS]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def unlike_md(res):
+    """The footnote of the rows marked †: what each compares, and for the timer hop what plain
+    Boost.Asio pays for the same hop in the same asio_bench run."""
+    lines = ["† These rows set unlike mechanisms side by side, so their ratios are about the runtimes' "
+             "event loops and schedulers more than about context:", ""]
+    for key, why in UNLIKE.items():
+        line = f"- `{key}`: {why}."
+        if key == "timer_hop":
+            plain, hooked = asio_variant(res, "timer_plain"), asio_variant(res, "timer_request")
+            if plain is not None and hooked is not None:
+                line += (f" In the `asio_bench --paired` run below, plain Boost.Asio without asyncctx takes "
+                         f"{fmt_ns(plain['median_ns'])} ns (wall clock) for the same hop, and the hook carrying a "
+                         f"request's context makes it {hooked['median_ratio']:.3f}× that: the cost is the reactor's, "
+                         f"not the context's.")
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -350,9 +387,9 @@ def targets(res):
     return out
 
 
-TWIN_LIMIT = 1.15  # issue 3: ready-child hop vs a context-free twin task
-TWIN_FLAT_LIMIT = 1.2  # issue 3: max/min over 0/1/10/100 variables
-ASIO_LIMIT = 1.10  # issue 4: post hop with the hook vs plain Boost.Asio
+TWIN_LIMIT = 1.15  # ready-child hop vs a context-free twin task (bench/coro_bench.cpp)
+TWIN_FLAT_LIMIT = 1.2  # the same hop: slowest / fastest over 0/1/10/100 variables
+ASIO_LIMIT = 1.10  # Asio post hop with the hook vs plain Boost.Asio (bench/asio_bench.cpp)
 
 
 def asio_variant(res, key):
@@ -363,7 +400,7 @@ def asio_variant(res, key):
 
 
 def baseline_targets(res, out):
-    """The targets against the same code without asyncctx (issues 3 and 4)."""
+    """The targets against the same code without asyncctx (coro_bench twin, asio_bench --paired)."""
     hops = [res.coro.get(f"BM_task_child_hop/{n}") for n in (0, 1, 10, 100)]
     twin = res.coro.get("BM_twin_child_hop")
     name = f"co_await of a ready child task ≤ {TWIN_LIMIT}× a context-free twin task"
@@ -408,16 +445,23 @@ def baseline_md(res):
             md.append(f"| `asyncctx::task` | {n} | {fmt_ns(h)} | {h / twin:.2f}× |")
         md.append(f"| twin (no context) | — | {fmt_ns(twin)} | 1.00× |\n")
     if res.asio:
-        md.append("### Asio `post` hop: handler-tracking hook vs plain Boost.Asio\n")
-        md.append(f"`bench/asio_bench.cpp --paired`: the hop body built three times as modules (hook, plain, plain "
-                  f"again as an A/A control) and run in one process, each variant once per round in a shuffled "
-                  f"order; {res.asio['rounds']} rounds of {res.asio['hops_per_round']} hops. The ratio is taken "
-                  f"within each round, then the median over rounds; the control's ratio is the method's own "
-                  f"error.\n")
-        md.append("| post hop | median ns | median ratio to plain |\n|---|---:|---:|")
-        for v in res.asio["variants"]:
-            md.append(f"| {v['name']} | {fmt_ns(v['median_ns'])} | {v['median_ratio']:.3f} |")
-        md.append("")
+        md.append("### Asio hops: handler-tracking hook vs plain Boost.Asio\n")
+        timer_hops = res.asio.get("timer_hops_per_round")
+        md.append(f"`bench/asio_bench.cpp --paired`: the `post`-hop body built three times as modules (hook, plain, "
+                  f"plain again as an A/A control)" + (" and the timer-hop body twice (hook, plain)" if timer_hops else "")
+                  + f", all run in one process, each variant once per round in a shuffled order: "
+                  f"{res.asio['rounds']} rounds of {res.asio['hops_per_round']} `post` hops per variant"
+                  + (f", then {res.asio['rounds']} rounds of {timer_hops} timer hops" if timer_hops else "") +
+                  ". The ratio is taken within each round, to the plain-Asio chain of the same hop, then the median "
+                  "over rounds; the control's ratio is the method's own error. Wall-clock time.\n")
+        for hop, title in (("post", "post hop"), ("timer", "timer hop (zero-length `steady_timer`)")):
+            rows = [v for v in res.asio["variants"] if v.get("hop", "post") == hop]
+            if not rows:
+                continue
+            md.append(f"| {title} | median ns | median ratio to plain |\n|---|---:|---:|")
+            for v in rows:
+                md.append(f"| {v['name']} | {fmt_ns(v['median_ns'])} | {v['median_ratio']:.3f} |")
+            md.append("")
     if not md:
         return ""
     return "## Against the same code without asyncctx\n\n" + "\n".join(md)
@@ -447,7 +491,8 @@ def chart(res, out_png, workdir):
         f.write("# shape ours node20 node26 python (CPU ns per op)\n")
         for shape, _ in SHAPES:
             vals = [res.get(r, shape) for r in RUNNERS]
-            f.write(f'"{shape}" ' + " ".join("NaN" if v is None else f"{v:.4g}" for v in vals) + "\n")
+            name = shape + (UNLIKE_MARK if unlike(shape) else "")
+            f.write(f'"{name}" ' + " ".join("NaN" if v is None else f"{v:.4g}" for v in vals) + "\n")
     hdat = os.path.join(workdir, "chart_http.dat")
     with open(hdat, "w") as f:
         f.write("# runner rps_with rps_without\n")
@@ -461,6 +506,9 @@ def chart(res, out_png, workdir):
     if res.http_summary("ours") is None:
         word = "failed" if (res.http_pending("ours") or "").startswith("failed") else "pending"
         pending_label = f'set label "ours: {word}" at first -0.2, graph 0.5 font ",12"'
+    timer = asio_variant(res, "timer_request")
+    timer_note = (f"with the hook {timer['median_ratio']:.2f}× plain Asio's own timer hop, paired in one run"
+                  if timer is not None else "plain Asio's own timer hop: see the page")
     gp = os.path.join(workdir, "chart.gp")
     with open(gp, "w") as f:
         f.write(f"""set terminal pngcairo size 1400,1000 font "DejaVu Sans,10" noenhanced
@@ -480,6 +528,7 @@ set xtics rotate by -35 scale 0 font ",9"
 set key outside top center horizontal
 set yrange [0.5:*]
 set datafile missing "NaN"
+set label 1 "† unlike mechanisms side by side: await hop = a new child task vs await null vs asyncio.sleep(0); immediate hop = asio::post (no system call)\\nvs a turn of the peers' event loop; timer hop = a zero steady_timer through timerfd + epoll vs the same peer turn ({timer_note})" at graph 0.01, graph 0.96 left font ",9"
 plot "{dat}" using 2:xtic(1) title "{labels[0]}" lc rgb "#1f77b4", \\
      "" using 3 title "{labels[1]}" lc rgb "#ff7f0e", \\
      "" using 4 title "{labels[2]}" lc rgb "#2ca02c", \\
@@ -489,11 +538,12 @@ set origin 0,0.0
 unset logscale y
 set format y "%.0f"
 set yrange [0:*]
+unset label 1
 set ylabel "requests/s (higher is better)"
 set key inside top left horizontal
 {pending_label}
 set xtics norotate font ",10"
-set title "HTTP server with request-context middleware, the demo handler (5 contextual log lines per request); median requests/s, wrk -t2 -c64 on 127.0.0.1"
+set title "HTTP server with request-context middleware, the demo handler (5 contextual log lines per request); median requests/s, wrk -t2 -c64 on 127.0.0.1\\nBetween servers the bars compare HTTP stacks (Beast, 1 io + 2 pool threads, vs Node's http on 1 thread); the context's cost is each server's pair of bars"
 plot "{hdat}" using 2:xtic(1) title "with context" lc rgb "#1f77b4", \\
      "" using 3 title "without context" lc rgb "#aec7e8"
 unset multiplot
@@ -525,7 +575,8 @@ TWIN_WHY = (
     "creation, start, end and destruction: 219 instructions per hop, down from 281 before a child borrowed "
     "its awaiting task's saved thread state and the common path lost its calls. An experiment that compiled "
     "async ids and hooks out altogether still left 189 instructions, about 1.6× the twin in time: the "
-    "limit is out of reach while a task carries its context, ids and hooks (issue 3, item 4) on every hop. "
+    "limit is out of reach while a task carries its context, async ids and hooks on every hop, as its "
+    "definition requires. "
     "The hop is flat in the number of variables, as required.")
 ASIO_WHY = (
     "With a value bound and the thread running in that context, every operation takes a reference to the "
@@ -563,7 +614,7 @@ WHY = {
 def await_why(res):
     h0, h1 = res.get("ours", "await_hop/0"), res.get("ours", "await_hop/1")
     s0, s100 = res.get("ours", "await_self/0"), res.get("ours", "await_self/100")
-    text = ("The shape awaits a *new child task* per hop (`co_await ready_child()`), as the issue asks, while "
+    text = ("The shape awaits a *new child task* per hop (`co_await ready_child()`), the common case of one coroutine awaiting another, while "
             "Node's `await null` creates no new async function: V8 allocates one promise and runs one "
             "microtask, both from its young-generation bump allocator.")
     if None not in (h0, h1, s0, s100):
@@ -585,10 +636,60 @@ def await_why(res):
     return text
 
 
+def summary_md(res, ts):
+    """Five lines: the headline ratios of the page."""
+    def r(shape, peer):
+        return fmt_ratio(ratio(res.get("ours", shape), res.get(peer, shape)))
+
+    def span(values, f):
+        values = [v for v in values if v is not None]
+        if not values:
+            return "—"
+        lo, hi = f(min(values)), f(max(values))
+        return lo if lo == hi else f"{lo}–{hi}"
+
+    lines = []
+    nested = [res.get("ours", f"get_nested/{n}") for n in (1, 10, 100)]
+    lines.append(f"- **Reading a value** (`get`): {fmt_ns(res.get('ours', 'get'))} ns, {r('get', 'node26')} Node 26, "
+                 f"{r('get', 'node20')} Node 20, {r('get', 'python')} Python; {span(nested, fmt_ns)} ns under 1 to 100 "
+                 f"nested runs.")
+    lines.append(f"- **Binding a value** (`run`): {fmt_ns(res.get('ours', 'run'))} ns, {r('run', 'node26')} Node 26, "
+                 f"{r('run', 'node20')} Node 20.")
+    hops = [res.get("ours", f"await_hop/{n}") for n in (0, 1, 10, 100)]
+    n26 = [ratio(res.get("ours", f"await_hop/{n}"), res.get("node26", f"await_hop/{n}")) for n in (0, 1, 10, 100)]
+    n20 = [res.get("node20", f"await_hop/{n}") for n in (0, 1, 10, 100)]
+    line = (f"- **A task's `co_await` hop**: {span(hops, fmt_ns)} ns whatever the number of variables (0–100), "
+            f"{span(n26, fmt_ratio)} Node 26's `await`")
+    if None not in n20:
+        line += f"; Node 20's grows {n20[3] / n20[0]:.0f}× from 0 to 100 variables"
+    lines.append(line + " (unlike mechanisms, †).")
+    posts = [asio_variant(res, k) for k in ("empty", "value", "request")]
+    timer = asio_variant(res, "timer_request")
+    if None not in posts:
+        line = (f"- **Asio**: the handler-tracking hook makes a `post` hop "
+                f"{span([v['median_ratio'] for v in posts], lambda x: f'{x:.2f}×')} plain Boost.Asio")
+        if timer is not None:
+            line += f" and a zero-`steady_timer` hop {timer['median_ratio']:.2f}×"
+        lines.append(line + " (paired in one run).")
+    else:
+        lines.append("- **Asio**: no paired measurement against plain Boost.Asio in this run.")
+    hs = {k: res.http_summary(k) for k in ("ours", "node20", "node26")}
+    if all(hs[k] is not None for k in hs):
+        def pct(s):
+            return f"{100 * s['overhead']:.1f}" + (f" ± {100 * s['spread']:.1f}" if s.get("spread") else "") + " %"
+
+        lines.append(f"- **HTTP**, the request context's cost (1 − requests/s with / without): ours {pct(hs['ours'])}, "
+                     f"Node 20 {pct(hs['node20'])}, Node 26 {pct(hs['node26'])} (median of the rounds ± their spread).")
+    else:
+        lines.append("- **HTTP**: " + (res.http_pending("ours") or "not measured") + ".")
+    return "\n".join(lines)
+
+
 def markdown(res, ts, command, quick, chart_ok):
     m = res.machine
     md = []
     md.append("# Benchmarks: asyncctx side by side with Node.js and Python\n")
+    md.append(summary_md(res, ts) + "\n")
     md.append("Generated by `bench/compare/run` (bench/compare/report.py); do not edit by hand — rerun:\n")
     md.append(f"```sh\n{command}\n```\n")
     if quick:
@@ -609,6 +710,7 @@ def markdown(res, ts, command, quick, chart_ok):
               "means asyncctx is faster. The HTTP rows are 10⁹ / (requests per second), wall clock, so they read "
               "the same way. Why CPU time: see Method.\n")
     md.append(table(res) + "\n")
+    md.append(unlike_md(res) + "\n")
     if chart_ok:
         md.append("![asyncctx vs Node.js vs Python](benchmarks.png)\n")
     ours_only = [(sh, label, res.get("ours", sh)) for sh, label in OURS_ONLY if res.get("ours", sh) is not None]
@@ -686,7 +788,7 @@ TC39 `AsyncContext.Variable`'s. Sources: `bench/compare/compare_bench.{cpp,js,py
 
 Notes on equivalence:
 
-- **await hop.** The shapes the issue names are not the same mechanism in the three runtimes. Our ready
+- **await hop.** The shapes compared here are not the same mechanism in the three runtimes. Our ready
   child task completes synchronously and is resumed by symmetric transfer, without a scheduler; `await
   null` always goes through V8's microtask queue; `asyncio.sleep(0)` goes all the way round the event
   loop (including a `select` with a zero timeout). Each is the cheapest await of its runtime that
@@ -696,18 +798,18 @@ Notes on equivalence:
   `process.nextTick`/`queueMicrotask` than to `setImmediate`, which waits for the next event-loop turn
   and polls for I/O. `timer_hop` is our full-reactor-turn equivalent and is listed against the same
   peer numbers. Its cost is Boost.Asio's own, not the context's: each zero-length wait makes two
-  `timerfd_settime` calls and one `epoll_wait` (counted with `strace -c` on plain Asio without asyncctx,
-  which measured the same ~9 µs of CPU per hop on this VM while this page was written), where libuv's
-  `setImmediate` turn makes one `epoll_wait`.
+  `timerfd_settime` calls and one `epoll_wait` (counted with `strace -c`), where libuv's `setImmediate`
+  turn makes one `epoll_wait`; `asio_bench --paired` times the same hop in plain Asio, without
+  asyncctx, in the same run as the hooked one (Against the same code without asyncctx).
 - **async resource.** Node's resources are reclaimed by the garbage collector, whose cost is spread over
   the loop; ours are destroyed in the loop (the reference count dropped), so the C++ row includes
   destruction.
-- **HTTP.** The issue asks for "one contextual log line per request"; the demo server that is our
-  half logs five (its handler shows the id following a timer, a pool hop and a nested coroutine), so
-  the Node server mirrors the demo's handler step for step rather than the other way round. Our server
-  runs one io thread and two pool threads, Node one thread; `wrk` shares the same 2 cores. Absolute
-  requests/s therefore mostly compare the HTTP stacks and the machine's scheduling; the rows that
-  matter for context are the overheads, each server against itself.
+- **HTTP.** The smallest request-context server would write one contextual log line per request; the
+  demo server that is our half logs five (its handler shows the id following a timer, a pool hop and a
+  nested coroutine), so the Node server mirrors the demo's handler step for step rather than the other
+  way round. Our server runs one io thread and two pool threads, Node one thread; `wrk` shares the
+  same 2 cores. Absolute requests/s therefore mostly compare the HTTP stacks and the machine's
+  scheduling; the rows that matter for context are the overheads, each server against itself.
 """
 
 METHOD_DOC = """## Method
