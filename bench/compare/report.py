@@ -23,6 +23,8 @@ import statistics
 import subprocess
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 RUNNERS = ["ours", "node20", "node26", "python"]
 PEERS = ["node20", "node26", "python"]
 
@@ -765,6 +767,12 @@ def markdown(res, ts, command, quick, chart_ok):
         md.append("")
     md.append(SHAPES_DOC)
     md.append(METHOD_DOC)
+    # Measurements this run does not make (each with the command that makes it) are kept by
+    # hand in measured_separately.md and carried over verbatim.
+    separate = os.path.join(HERE, "measured_separately.md")
+    if os.path.exists(separate):
+        with open(separate) as f:
+            md.append(f.read().rstrip("\n"))
     return "\n".join(md) + "\n"
 
 
