@@ -33,12 +33,12 @@ ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev)
 # The test command on top of the build (scripts/test.sh):
 #   libgtest-dev, libgmock-dev   GoogleTest (tests/; gmock's matchers in tests/scope_test.cpp)
 #   the benchmarks above         built (not run) by the Release step
-#   clang-format, clang-tidy     the format check (.clang-format) and the lint (.clang-tidy)
+#   clang-format-16, clang-tidy  the format check (.clang-format needs 15 or later) and the lint (.clang-tidy)
 #   clang, libclang-rt-14-dev    the fuzz smoke runs: clang++ and its libFuzzer runtime (only
 #                                recommended by clang's packages; apt runs --no-install-recommends)
 ASYNCCTX_CHECK_PACKAGES=(
   libgtest-dev libgmock-dev "${ASYNCCTX_BENCH_PACKAGES[@]}"
-  clang-format clang-tidy clang libclang-rt-14-dev
+  clang-format-16 clang-tidy clang libclang-rt-14-dev
 )
 
 asyncctx_ccache_env() {

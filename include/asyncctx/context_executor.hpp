@@ -44,7 +44,9 @@ class context_executor {
   Ex& inner() noexcept { return inner_; }
   const Ex& inner() const noexcept { return inner_; }
 
-  friend bool operator==(const context_executor& a, const context_executor& b) requires std::equality_comparable<Ex> {
+  friend bool operator==(const context_executor& a, const context_executor& b)
+    requires std::equality_comparable<Ex>
+  {
     return a.inner_ == b.inner_;
   }
 

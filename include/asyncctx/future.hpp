@@ -92,17 +92,17 @@ template <class T, class F>
 using fulfilled_result_t = typename fulfilled_result<T, F>::type;
 
 template <class T, class F>
-concept fulfilled_callback = (std::is_void_v<T> && std::is_invocable_v<F>) ||
-                             (!std::is_void_v<T> && std::is_invocable_v<F, pass_t<T>>);
+concept fulfilled_callback =
+    (std::is_void_v<T> && std::is_invocable_v<F>) || (!std::is_void_v<T> && std::is_invocable_v<F, pass_t<T>>);
 
 template <class F>
 concept rejected_callback = std::is_invocable_v<F, std::exception_ptr>;
 
 // A callback result of type R can settle a future<U>.
 template <class R, class U>
-concept settles = std::is_same_v<std::remove_cvref_t<R>, future<U>> ||
-                  (!is_future_v<R> && std::is_void_v<U> && std::is_void_v<R>) ||
-                  (!is_future_v<R> && !std::is_void_v<U> && std::is_convertible_v<R, U>);
+concept settles =
+    std::is_same_v<std::remove_cvref_t<R>, future<U>> || (!is_future_v<R> && std::is_void_v<U> && std::is_void_v<R>) ||
+    (!is_future_v<R> && !std::is_void_v<U> && std::is_convertible_v<R, U>);
 
 struct future_access {
   template <class T>
@@ -327,7 +327,7 @@ class future {
   // result settles the returned future: its value, a future<U> (adopted), or an exception.
   // A rejection of *this propagates to the returned future.
   template <class F>
-  requires detail::fulfilled_callback<T, std::decay_t<F>>
+    requires detail::fulfilled_callback<T, std::decay_t<F>>
   auto then(F&& on_fulfilled) const {
     using U = detail::unwrap_future_t<detail::fulfilled_result_t<T, std::decay_t<F>>>;
     using handler = detail::then_handler<T, U, std::decay_t<F>, detail::pass_through>;
@@ -336,7 +336,7 @@ class future {
 
   // Both callbacks; on_rejected(std::exception_ptr) must settle the same type.
   template <class F, class G>
-  requires detail::fulfilled_callback<T, std::decay_t<F>> && detail::rejected_callback<std::decay_t<G>>
+    requires detail::fulfilled_callback<T, std::decay_t<F>> && detail::rejected_callback<std::decay_t<G>>
   auto then(F&& on_fulfilled, G&& on_rejected) const {
     using U = detail::unwrap_future_t<detail::fulfilled_result_t<T, std::decay_t<F>>>;
     static_assert(detail::settles<std::invoke_result_t<std::decay_t<G>, std::exception_ptr>, U>,
@@ -348,8 +348,8 @@ class future {
   // on_rejected(std::exception_ptr) in the registration-time context; its result (a T, or
   // a future<T>) fulfils the returned future. A value of *this passes through.
   template <class G>
-  requires detail::rejected_callback<std::decay_t<G>> future<T> catch_(G&& on_rejected)
-  const {
+    requires detail::rejected_callback<std::decay_t<G>>
+  future<T> catch_(G&& on_rejected) const {
     static_assert(detail::settles<std::invoke_result_t<std::decay_t<G>, std::exception_ptr>, T>,
                   "catch_ handler must return the future's value type (or a future of it)");
     using handler = detail::then_handler<T, T, detail::pass_through, std::decay_t<G>>;
@@ -360,8 +360,8 @@ class future {
   // settles like *this, after the future f returned (if any) is fulfilled. If f throws, or
   // the future it returned is rejected, the returned future is rejected with that instead.
   template <class F>
-  requires std::is_invocable_v<std::decay_t<F>> future<T> finally(F&& f)
-  const {
+    requires std::is_invocable_v<std::decay_t<F>>
+  future<T> finally(F&& f) const {
     using R = std::invoke_result_t<std::decay_t<F>>;
     static_assert(std::is_void_v<R> || detail::is_future_v<R>, "finally callback must return void or a future");
     return chain<T>(detail::finally_handler<T, std::decay_t<F>>{std::forward<F>(f)});

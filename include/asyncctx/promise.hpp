@@ -59,7 +59,8 @@ class promise {
 
   // Fulfils with T(args...) (no argument for promise<void>). False if already settled.
   template <class... A>
-  requires(std::is_void_v<T> ? sizeof...(A) == 0 : std::is_constructible_v<T, A...>) bool resolve(A&&... args) const {
+    requires(std::is_void_v<T> ? sizeof...(A) == 0 : std::is_constructible_v<T, A...>)
+  bool resolve(A&&... args) const {
     return checked()->resolve(std::forward<A>(args)...);
   }
 
@@ -85,7 +86,8 @@ class promise {
   // already settled.
   bool reject(std::exception_ptr error) const { return checked()->reject(std::move(error)); }
   template <class E>
-  requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>) bool reject(E&& error) const {
+    requires(!std::is_same_v<std::decay_t<E>, std::exception_ptr>)
+  bool reject(E&& error) const {
     return reject(std::make_exception_ptr(std::forward<E>(error)));
   }
 

@@ -61,7 +61,7 @@ detached_coroutine run_detached(task<T> t, asyncctx::snapshot origin) {
 // Runs `t` through `ex` (execute(f) or post(f)), detached. If execute/post throws, the task
 // is destroyed unstarted and the exception propagates.
 template <class Executor, class T>
-requires detail::executor<std::remove_cvref_t<Executor>>
+  requires detail::executor<std::remove_cvref_t<Executor>>
 void spawn(Executor&& ex, task<T> t) {
   auto body = detail::run_detached(std::move(t), asyncctx::snapshot{});
   detail::execute_on(ex, detail::resume_or_destroy(body.coro));

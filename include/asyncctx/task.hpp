@@ -118,7 +118,7 @@ class task_promise final : public task_promise_common {
   }
 
   template <class U = T>
-  requires std::is_convertible_v<U&&, T>
+    requires std::is_convertible_v<U&&, T>
   void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
     ::new (static_cast<void*>(std::addressof(value_))) T(static_cast<U&&>(v));
     state_ = state::value;

@@ -26,7 +26,8 @@ class thread {
   thread() noexcept = default;
 
   template <class F, class... Args>
-  requires(!std::is_same_v<std::remove_cvref_t<F>, thread>) explicit thread(F&& f, Args&&... args)
+    requires(!std::is_same_v<std::remove_cvref_t<F>, thread>)
+  explicit thread(F&& f, Args&&... args)
       : impl_([ctx = asyncctx::snapshot{}, fn = std::decay_t<F>(std::forward<F>(f)),
                ... a = std::decay_t<Args>(std::forward<Args>(args))](std::stop_token token) mutable {
           ctx.run([&] {

@@ -152,7 +152,8 @@ task<when_any_result<T>> when_any(std::vector<task<T>> tasks) {
 }
 
 template <class T, class... Rest>
-requires(std::is_same_v<Rest, task<T>>&&...) task<when_any_result<T>> when_any(task<T> first, Rest... rest) {
+  requires(std::is_same_v<Rest, task<T>> && ...)
+task<when_any_result<T>> when_any(task<T> first, Rest... rest) {
   std::vector<task<T>> tasks;
   tasks.reserve(1 + sizeof...(Rest));
   tasks.push_back(std::move(first));

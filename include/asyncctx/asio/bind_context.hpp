@@ -92,7 +92,7 @@ namespace detail {
 template <class TargetResult>
 struct context_binder_result_types {};
 template <class TargetResult>
-requires requires { typename TargetResult::completion_handler_type; }
+  requires requires { typename TargetResult::completion_handler_type; }
 struct context_binder_result_types<TargetResult> {
   using completion_handler_type = ::asyncctx::asio::context_binder<typename TargetResult::completion_handler_type>;
   using return_type = typename TargetResult::return_type;

@@ -51,19 +51,22 @@ class context_executor {
   }
 
   template <class Property>
-  requires boost::asio::can_query<const Executor&, const Property&>::value decltype(auto) query(const Property& p) const
+    requires boost::asio::can_query<const Executor&, const Property&>::value
+  decltype(auto) query(const Property& p) const
       noexcept(boost::asio::is_nothrow_query<const Executor&, const Property&>::value) {
     return boost::asio::query(inner_, p);
   }
 
   template <class Property>
-  requires boost::asio::can_require<const Executor&, const Property&>::value auto require(const Property& p) const {
+    requires boost::asio::can_require<const Executor&, const Property&>::value
+  auto require(const Property& p) const {
     using result = std::decay_t<decltype(boost::asio::require(inner_, p))>;
     return context_executor<result>(boost::asio::require(inner_, p));
   }
 
   template <class Property>
-  requires boost::asio::can_prefer<const Executor&, const Property&>::value auto prefer(const Property& p) const {
+    requires boost::asio::can_prefer<const Executor&, const Property&>::value
+  auto prefer(const Property& p) const {
     using result = std::decay_t<decltype(boost::asio::prefer(inner_, p))>;
     return context_executor<result>(boost::asio::prefer(inner_, p));
   }

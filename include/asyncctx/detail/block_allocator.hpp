@@ -95,7 +95,7 @@ inline void* allocate_block(std::size_t size, std::size_t align) {
     ASYNCCTX_POISON(static_cast<char*>(p) + size, (cls + 1) * block_granule - size);
     return p;
   }
-  if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new (size, std::align_val_t{align});
+  if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) return ::operator new(size, std::align_val_t{align});
   return ::operator new(size);
 }
 
@@ -119,7 +119,7 @@ inline void free_block(void* p, std::size_t size, std::size_t align) noexcept {
     return;
   }
   if (align > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
-    ::operator delete (p, std::align_val_t{align});
+    ::operator delete(p, std::align_val_t{align});
   } else {
     ::operator delete(p);
   }

@@ -16,13 +16,9 @@ struct probe_fn {
   void operator()() const {}
 };
 template <class Ex>
-concept has_execute = requires(Ex& ex) {
-  ex.execute(probe_fn{});
-};
+concept has_execute = requires(Ex& ex) { ex.execute(probe_fn{}); };
 template <class Ex>
-concept has_post = requires(Ex& ex) {
-  ex.post(probe_fn{});
-};
+concept has_post = requires(Ex& ex) { ex.post(probe_fn{}); };
 
 template <class Ex>
 concept executor = has_execute<Ex> || has_post<Ex>;

@@ -14,14 +14,10 @@ inline namespace ASYNCCTX_ABI_NAMESPACE {
 namespace detail {
 
 template <class A>
-concept has_member_co_await = requires(A&& a) {
-  static_cast<A&&>(a).operator co_await();
-};
+concept has_member_co_await = requires(A&& a) { static_cast<A&&>(a).operator co_await(); };
 
 template <class A>
-concept has_free_co_await = requires(A&& a) {
-  operator co_await(static_cast<A&&>(a));
-};
+concept has_free_co_await = requires(A&& a) { operator co_await(static_cast<A&&>(a)); };
 
 // Returns a prvalue when operator co_await returns one (so the caller can store it by
 // value with guaranteed elision) and a reference when `a` is its own awaiter: a temporary
