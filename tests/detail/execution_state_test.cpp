@@ -84,37 +84,32 @@ TEST(ExecutionState, LeaveOnAnotherThreadThanItsEnterIsReportedNamingTheCall) {
   EXPECT_THAT(messages[0], HasSubstr("execution_state::leave"));
 }
 
-TEST(ExecutionState, StampsAreUniqueAcrossThreadsAndNeverZero) {
+// `per_thread` numbers from `take` on each of 4 threads at once, all together.
+template <class Take>
+std::set<std::uint64_t> take_on_four_threads(int per_thread, Take take) {
   constexpr int threads = 4;
-  constexpr int per_thread = 5000;
   std::vector<std::vector<std::uint64_t>> taken(threads);
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
-      for (int i = 0; i < per_thread; ++i) taken[t].push_back(execution_state::here().new_stamp());
+      for (int i = 0; i < per_thread; ++i) taken[t].push_back(take(execution_state::here()));
     });
   }
   for (auto& w : workers) w.join();
   std::set<std::uint64_t> all;
   for (const auto& v : taken) all.insert(v.begin(), v.end());
-  EXPECT_EQ(all.size(), static_cast<std::size_t>(threads * per_thread));
+  return all;
+}
+
+TEST(ExecutionState, StampsAreUniqueAcrossThreadsAndNeverZero) {
+  const auto all = take_on_four_threads(5000, [](execution_state& s) { return s.new_stamp(); });
+  EXPECT_EQ(all.size(), 4U * 5000U);
   EXPECT_EQ(all.count(0), 0U);
 }
 
 TEST(ExecutionState, AsyncIdsAreUniqueAcrossThreadsAndAboveTheTopLevel) {
-  constexpr int threads = 4;
-  constexpr int per_thread = 5000;
-  std::vector<std::vector<asyncctx::async_id>> taken(threads);
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      for (int i = 0; i < per_thread; ++i) taken[t].push_back(execution_state::here().new_async_id());
-    });
-  }
-  for (auto& w : workers) w.join();
-  std::set<asyncctx::async_id> all;
-  for (const auto& v : taken) all.insert(v.begin(), v.end());
-  EXPECT_EQ(all.size(), static_cast<std::size_t>(threads * per_thread));
+  const auto all = take_on_four_threads(5000, [](execution_state& s) { return s.new_async_id(); });
+  EXPECT_EQ(all.size(), 4U * 5000U);
   EXPECT_GT(*all.begin(), 1U);
 }
 
