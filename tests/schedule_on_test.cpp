@@ -16,6 +16,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace {
 
 using asyncctx::sync_wait;
@@ -78,12 +81,17 @@ struct throwing_executor {
   void execute(std::function<void()>) const { throw std::runtime_error("rejected"); }
 };
 
+// The kernel's id of the calling thread. Not std::this_thread::get_id(): glibc declares
+// pthread_self() __attribute__((const)), so clang may reuse one call's result across a
+// co_await, although the coroutine resumed on another thread.
+long os_thread_id() { return static_cast<long>(::syscall(SYS_gettid)); }
+
 TEST(ScheduleOn, MovesTheTaskToThePoolKeepingItsContext) {
   asyncctx::thread_pool pool(2);
   auto t = [](asyncctx::thread_pool& p) -> task<> {
-    const auto here = std::this_thread::get_id();
+    const long here = os_thread_id();
     co_await asyncctx::schedule_on(p.get_executor());
-    EXPECT_NE(std::this_thread::get_id(), here);
+    EXPECT_NE(os_thread_id(), here);
     EXPECT_EQ(id.value_or(0), 8);
     auto s = id.set(9);
     co_await asyncctx::schedule_on(p.get_executor());
