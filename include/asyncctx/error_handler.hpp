@@ -8,7 +8,9 @@
 //     that was current when it was rejected, on the thread that dropped it);
 //   * spawned_task: a task started with spawn() ended with an exception (reported in the
 //     context current where spawn was called);
-//   * pool_task: a function posted to a thread_pool threw (reported in its own context).
+//   * pool_task: a function posted to a thread_pool threw (reported in its own context);
+//   * scope_disposal: a service's disposer or destructor threw while its async_scope was
+//     disposed (reported in the context the scope was opened in, the scope current).
 // The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
 // for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
 //

@@ -18,6 +18,7 @@ enum class error_kind {
   unhandled_rejection,  // a rejected future was dropped without anyone observing the rejection
   spawned_task,         // a task started with spawn() ended with an exception nobody awaits
   pool_task,            // a function posted to a thread_pool threw
+  scope_disposal,       // a service's disposer or destructor threw while its async_scope was disposed
 };
 
 // The kind's name as it appears in the default report ("misuse", "hook_callback", ...).
