@@ -33,18 +33,52 @@ std::string demangled_name_of(std::type_index type);
 
 namespace {
 
-// The services being built on this call path, outermost first: a factory runs with itself
-// appended, so a resolution inside it can see a cycle (the same service again) or a captive
-// (a scoped service below a singleton) and name the whole chain.
-struct chain_link {
-  const service_table* table;
-  std::uint32_t index;
-};
-using resolution_chain = std::vector<chain_link>;
+// The services being built on this call path: a factory runs with a context entry naming
+// it, linked to the entry of the build that called it, so a resolution inside it can see a
+// cycle (the same service again) and name the whole chain. The links live in the frames'
+// value boxes (no allocation of their own); each keeps its parent's box alive.
+class chain_link {
+ public:
+  chain_link(const service_table* table, std::uint32_t index, const entry* enclosing) noexcept
+      : table_(table), index_(index), parent_box_(enclosing != nullptr ? enclosing->box : nullptr) {
+    retain(parent_box_);
+  }
+  chain_link(const chain_link& o) noexcept : table_(o.table_), index_(o.index_), parent_box_(o.parent_box_) {
+    retain(parent_box_);
+  }
+  chain_link& operator=(const chain_link&) = delete;
+  ~chain_link() { release(parent_box_); }
 
-const variable<resolution_chain>& chain_variable() noexcept {
-  static const variable<resolution_chain> v({.name = "asyncctx.service_resolution"});
-  return v;
+  const service_table* table() const noexcept { return table_; }
+  std::uint32_t index() const noexcept { return index_; }
+  const chain_link* parent() const noexcept {
+    return parent_box_ != nullptr ? &box_value<chain_link>(parent_box_) : nullptr;
+  }
+
+ private:
+  const service_table* table_;
+  std::uint32_t index_;
+  value_box* parent_box_;  // owned reference to the enclosing build's link
+};
+
+std::uint64_t chain_key() noexcept {
+  static const std::uint64_t key = new_key();
+  return key;
+}
+
+// The innermost build of the current context, or null.
+const chain_link* current_chain() noexcept {
+  const entry* e = find_current(chain_key());
+  return e != nullptr ? &box_value<chain_link>(e->box) : nullptr;
+}
+
+// The indexes (in `table`) of the builds of `chain`, outermost first.
+std::vector<std::uint32_t> chain_path(const chain_link* chain, const service_table* table) {
+  std::vector<std::uint32_t> path;
+  for (; chain != nullptr; chain = chain->parent()) {
+    if (chain->table() == table) path.push_back(chain->index());
+  }
+  return {path.rbegin(), path.rend()};
 }
 
 std::atomic<std::uint32_t> g_next_service_type_id{0};
@@ -95,13 +129,9 @@ void report_disposal_error(const service_descriptor& d, const char* what) noexce
 // node is disposing, and resolution refuses to build in it.
 void dispose_instances(scope_node* n) noexcept {
   for (;;) {
-    instance_record* r;
-    {
-      std::lock_guard lock(n->instances_mutex);
-      r = n->newest;
-      if (r == nullptr) return;
-      n->newest = r->older;
-    }
+    instance_record* r = n->newest.load(std::memory_order_acquire);
+    if (r == nullptr) return;
+    n->newest.store(r->older, std::memory_order_relaxed);
     const service_descriptor& d = *r->descriptor;
     if (d.lifetime != service_lifetime::transient) {
       n->slots[r->index].store(slot_disposed, std::memory_order_release);
@@ -109,36 +139,37 @@ void dispose_instances(scope_node* n) noexcept {
     }
     if (d.disposer) {
       try {
-        d.disposer(r->instance.object);
+        d.disposer(r->object);
       } catch (...) {
         report_disposal_error(d, "disposer");
       }
     }
     try {
-      r->instance.destroy(r->instance.holder);
+      r->destroy(r);
     } catch (...) {
       report_disposal_error(d, "destructor");
     }
-    delete r;
   }
 }
 
 void dispose(scope_node* n) noexcept {
-  // In the context the scope was opened in, with the scope itself current (one more
-  // reference, dropped when the run ends unless a disposer captured the context).
-  bool disposed = false;
-  try {
-    retain(n->outer);
-    context_swap outer(n->outer);
-    retain(n);
-    scope_variable().run(scope_ref::adopt(n), [&] {
-      disposed = true;
-      dispose_instances(n);
-    });
-  } catch (...) {
-    // Out of memory building the context: dispose in the thread's context instead.
+  if (n->newest.load(std::memory_order_acquire) != nullptr) {
+    // In the context the scope was opened in, with the scope itself current (one more
+    // reference, dropped when the run ends unless a disposer captured the context).
+    bool ran = false;
+    try {
+      retain(n->outer);
+      context_swap outer(n->outer);
+      retain(n);
+      scope_variable().run(scope_ref::adopt(n), [&] {
+        ran = true;
+        dispose_instances(n);
+      });
+    } catch (...) {
+      // Out of memory building the context: dispose in the thread's context instead.
+    }
+    if (!ran) dispose_instances(n);
   }
-  if (!disposed) dispose_instances(n);
   // The values go last: disposers may still read them.
   std::vector<std::pair<std::uint64_t, std::shared_ptr<void>>> values;
   {
@@ -151,7 +182,8 @@ void free_node(scope_node* n) noexcept {
   scope_node* parent = n->parent;
   scope_node* root = n->is_root() ? nullptr : n->root;
   frame* outer = n->outer;
-  delete n;
+  n->~scope_node();
+  ::operator delete(n);
   release(outer);
   release(root);
   release(parent);
@@ -191,30 +223,43 @@ void scope_last_release(scope_node* n) noexcept {
   release(n);
 }
 
-scope_node* open_root_node(std::shared_ptr<const service_table> services) {
-  auto* n = new scope_node;
-  n->root = n;
-  n->slots = std::make_unique<std::atomic<std::uintptr_t>[]>(services->services.size());
+namespace {
+
+// A node with its slots in the same allocation, right after it.
+scope_node* new_node(std::shared_ptr<const service_table> services) {
+  const std::size_t count = services != nullptr ? services->services.size() : 0;
+  static_assert(sizeof(scope_node) % alignof(std::atomic<std::uintptr_t>) == 0);
+  void* mem = ::operator new(sizeof(scope_node) + count * sizeof(std::atomic<std::uintptr_t>));
+  auto* n = ::new (mem) scope_node;
+  n->slots = reinterpret_cast<std::atomic<std::uintptr_t>*>(n + 1);
+  for (std::size_t i = 0; i < count; ++i) ::new (&n->slots[i]) std::atomic<std::uintptr_t>(slot_empty);
   n->services = std::move(services);
+  return n;
+}
+
+}  // namespace
+
+scope_node* open_root_node(std::shared_ptr<const service_table> services) {
+  scope_node* n = new_node(std::move(services));
+  n->root = n;
   return n;
 }
 
 scope_node* open_scope_node(scope_node* parent, const std::shared_ptr<const service_table>* services,
                             scope_node* root) {
-  auto n = std::make_unique<scope_node>();
-  if (services != nullptr) {
-    n->services = *services;
-    n->root = root;
-  } else if (parent != nullptr && parent->services != nullptr) {
-    n->services = parent->services;
-    n->root = parent->root;
+  if (services == nullptr && parent != nullptr && parent->services != nullptr) {
+    services = &parent->services;
+    root = parent->root;
   }
-  if (n->services != nullptr) n->slots = std::make_unique<std::atomic<std::uintptr_t>[]>(n->services->services.size());
-  retain(n->root);
+  scope_node* n = new_node(services != nullptr ? *services : nullptr);
+  if (n->services != nullptr) {
+    n->root = root;
+    retain(root);
+  }
   n->parent = parent;
   retain(parent);
   n->outer = capture_current();
-  return n.release();
+  return n;
 }
 
 scope_node* require_open_scope(std::string_view what) {
@@ -252,35 +297,29 @@ std::shared_ptr<void> find_scope_value(const scope_node* n, std::uint64_t key) {
 
 namespace {
 
-instance_record* build(scope_node* owner, scope_node* root, const service_table& table, std::uint32_t index,
-                       const resolution_chain* chain) {
+instance_record* build(scope_node* owner, scope_node* root, const service_table& table, std::uint32_t index) {
   const service_descriptor& d = table.services[index];
-  resolution_chain next = chain != nullptr ? *chain : resolution_chain{};
-  next.push_back({&table, index});
-  created_instance instance;
-  const auto call = [&] { instance = d.factory(); };
+  instance_record* record = nullptr;
+  const auto call = [&] {
+    const std::uint64_t key = chain_key();
+    context_swap guard(frame_with_value<chain_link>(current_frame(), key, &table, index, find_current(key)));
+    record = d.factory();
+  };
   if (d.lifetime == service_lifetime::singleton) {
     // A singleton is built in the root scope: it sees no request's values, and a scoped
     // service resolved from there is a captive.
     retain(root);
-    scope_variable().run(scope_ref::adopt(root), [&] { chain_variable().run(std::move(next), call); });
+    scope_variable().run(scope_ref::adopt(root), call);
   } else {
-    chain_variable().run(std::move(next), call);
+    call();
   }
-  std::unique_ptr<instance_record> record;
-  try {
-    record = std::make_unique<instance_record>(instance_record{instance, &d, index, nullptr});
-  } catch (...) {
-    try {
-      instance.destroy(instance.holder);
-    } catch (...) {
-    }
-    throw;
+  record->descriptor = &d;
+  record->index = index;
+  record->older = owner->newest.load(std::memory_order_relaxed);
+  while (!owner->newest.compare_exchange_weak(record->older, record, std::memory_order_release,
+                                              std::memory_order_relaxed)) {
   }
-  std::lock_guard lock(owner->instances_mutex);
-  record->older = owner->newest;
-  owner->newest = record.get();
-  return record.release();
+  return record;
 }
 
 }  // namespace
@@ -304,33 +343,24 @@ void* resolve_service(std::uint32_t type_id, const std::type_info& type) {
   }
   const service_descriptor& d = table->services[index];
 
-  const resolution_chain* chain = chain_variable().get();
-  if (chain != nullptr) {
-    std::vector<std::uint32_t> path;
-    bool cycle = false;
-    for (const chain_link& link : *chain) {
-      if (link.table != table) continue;
-      path.push_back(link.index);
-      if (link.index == index) {
-        cycle = true;
-        path.assign(1, index);  // the cycle starts at the first occurrence
+  if (const chain_link* chain = current_chain(); chain != nullptr) [[unlikely]] {
+    for (const chain_link* l = chain; l != nullptr; l = l->parent()) {
+      if (l->table() == table && l->index() == index) {
+        // The cycle starts where the service was first asked for.
+        std::vector<std::uint32_t> path = chain_path(chain, table);
+        path.erase(path.begin(), std::find(path.begin(), path.end(), index));
+        path.push_back(index);
+        throw_cycle(chain_text(*table, path));
       }
-    }
-    if (cycle) {
-      path.push_back(index);
-      throw_cycle(chain_text(*table, path));
     }
   }
   if (d.lifetime == service_lifetime::scoped && n->is_root()) {
     // Only a singleton's factory (or what it calls) runs in the root scope.
-    std::vector<std::uint32_t> path;
-    if (chain != nullptr) {
-      for (const chain_link& link : *chain) {
-        if (link.table != table) continue;
-        if (path.empty() && table->services[link.index].lifetime != service_lifetime::singleton) continue;
-        path.push_back(link.index);
-      }
-    }
+    std::vector<std::uint32_t> path = chain_path(current_chain(), table);
+    const auto first_singleton = std::find_if(path.begin(), path.end(), [&](std::uint32_t i) {
+      return table->services[i].lifetime == service_lifetime::singleton;
+    });
+    path.erase(path.begin(), first_singleton);
     path.push_back(index);
     throw_captive(chain_text(*table, path));
   }
@@ -340,12 +370,12 @@ void* resolve_service(std::uint32_t type_id, const std::type_info& type) {
     if (owner->state.load(std::memory_order_acquire) != scope_state::open) {
       throw scope_disposed("asyncctx::resolve<" + d.name + ">: its async_scope was disposed");
     }
-    return build(owner, n->root, *table, index, chain)->instance.object;
+    return build(owner, n->root, *table, index)->object;
   }
   std::atomic<std::uintptr_t>& slot = owner->slots[index];
   for (;;) {
     std::uintptr_t v = slot.load(std::memory_order_acquire);
-    if (v > slot_disposed) return reinterpret_cast<instance_record*>(v)->instance.object;
+    if (v > slot_disposed) return reinterpret_cast<instance_record*>(v)->object;
     if (v == slot_disposed) {
       throw scope_disposed("asyncctx::resolve<" + d.name + ">: the instance of its async_scope was already disposed");
     }
@@ -360,7 +390,7 @@ void* resolve_service(std::uint32_t type_id, const std::type_info& type) {
     if (!slot.compare_exchange_strong(v, slot_constructing, std::memory_order_acquire)) continue;
     instance_record* record;
     try {
-      record = build(owner, n->root, *table, index, chain);
+      record = build(owner, n->root, *table, index);
     } catch (...) {
       slot.store(slot_empty, std::memory_order_release);
       slot.notify_all();
@@ -368,7 +398,7 @@ void* resolve_service(std::uint32_t type_id, const std::type_info& type) {
     }
     slot.store(reinterpret_cast<std::uintptr_t>(record), std::memory_order_release);
     slot.notify_all();
-    return record->instance.object;
+    return record->object;
   }
 }
 

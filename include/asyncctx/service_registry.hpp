@@ -127,27 +127,22 @@ struct smart_pointee<std::shared_ptr<U>> {
   using type = U;
 };
 
-template <class R>
-struct instance_holder {
-  R value;
-};
-
-// Wraps what a factory returned into a created_instance for service T.
+// Wraps what a factory returned into an instance record for service T (owned by the caller).
 template <class T, class R>
-created_instance hold_instance(R&& result) {
+instance_record* hold_instance(R&& result) {
   using V = std::remove_cvref_t<R>;
-  auto* h = new instance_holder<V>{std::forward<R>(result)};
-  T* object;
+  auto* h = new instance_holder<V>(std::forward<R>(result));
   if constexpr (std::is_convertible_v<V*, T*>) {
-    object = &h->value;
+    h->object = static_cast<T*>(&h->value);
   } else {
-    object = h->value.get();
-    if (object == nullptr) {
+    h->object = static_cast<T*>(h->value.get());
+    if (h->object == nullptr) {
       delete h;
       throw std::logic_error("asyncctx::service_registry: a factory returned a null pointer");
     }
   }
-  return created_instance{h, object, [](void* p) { delete static_cast<instance_holder<V>*>(p); }};
+  h->destroy = [](instance_record* r) { delete static_cast<instance_holder<V>*>(r); };
+  return h;
 }
 
 ASYNCCTX_API std::string demangled_name(const std::type_info& type);
@@ -220,7 +215,7 @@ class ASYNCCTX_API service_registry {
     static_assert((std::is_lvalue_reference_v<P> && ...),
                   "a factory's parameters are its dependencies, each taken as D& or const D&");
     (d.dependencies.emplace_back(typeid(std::remove_cvref_t<P>)), ...);
-    d.factory = [f = std::forward<F>(factory)]() -> detail::created_instance {
+    d.factory = [f = std::forward<F>(factory)]() -> detail::instance_record* {
       // Dependencies are resolved left to right (a braced list orders its evaluations).
       return std::apply([&](auto*... deps) { return detail::hold_instance<T>(f(*deps...)); },
                         std::tuple<std::remove_reference_t<P>*...>{&resolve<std::remove_cvref_t<P>>()...});
@@ -248,7 +243,7 @@ ASYNCCTX_ALWAYS_INLINE T& resolve() {
         detail::scope_node* owner = table->services[index].lifetime == service_lifetime::singleton ? n->root : n;
         const std::uintptr_t v = owner->slots[index].load(std::memory_order_acquire);
         if (v > detail::slot_disposed) [[likely]] {
-          return *static_cast<T*>(reinterpret_cast<const detail::instance_record*>(v)->instance.object);
+          return *static_cast<T*>(reinterpret_cast<const detail::instance_record*>(v)->object);
         }
       }
     }

@@ -22,8 +22,8 @@
 // whatever captured the context during disposal keeps the memory alive and finds the scope
 // disposed. A registry's root node (its singletons) is a node whose `root` is itself.
 //
-// Thread-safety: counts and slots are atomic; values are guarded by values_mutex, records by
-// instances_mutex; everything else is set before the node is shared and never changed.
+// Thread-safety: counts, slots and the record list are atomic; values are guarded by
+// values_mutex; everything else is set before the node is shared and never changed.
 #pragma once
 
 #include <asyncctx/detail/config.hpp>
@@ -33,7 +33,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <typeindex>
@@ -53,18 +52,32 @@ enum class service_lifetime : std::uint8_t {
 
 namespace detail {
 
-// A built instance: `holder` owns it (whatever the factory returned), `object` is the service.
-struct created_instance {
-  void* holder = nullptr;
+struct service_descriptor;
+
+// A built instance, in one allocation with its bookkeeping (instance_holder below): `object`
+// is the service; `destroy` destroys the instance and frees the record (it may throw, for a
+// destructor declared noexcept(false)).
+struct instance_record {
   void* object = nullptr;
-  void (*destroy)(void* holder) = nullptr;  // may throw (a destructor declared noexcept(false))
+  void (*destroy)(instance_record*) = nullptr;
+  const service_descriptor* descriptor = nullptr;
+  std::uint32_t index = 0;
+  instance_record* older = nullptr;  // the record created just before (disposed after this one)
+};
+
+// What a factory returned (a T, or a unique_ptr / shared_ptr to one), with its record.
+template <class V>
+struct instance_holder final : instance_record {
+  template <class R>
+  explicit instance_holder(R&& r) : value(std::forward<R>(r)) {}
+  V value;
 };
 
 struct service_descriptor {
   std::string name;  // the service type's name, for messages
   std::type_index type;
   service_lifetime lifetime;
-  std::function<created_instance()> factory;  // builds one instance, resolving its parameters
+  std::function<instance_record*()> factory;  // builds one instance (owned), resolving its parameters
   std::function<void(void*)> disposer;        // optional: called with `object` before destroy
   std::vector<std::type_index> dependencies;  // the factory's parameters, for validate()
 };
@@ -96,13 +109,6 @@ inline constexpr std::uintptr_t slot_empty = 0;
 inline constexpr std::uintptr_t slot_constructing = 1;
 inline constexpr std::uintptr_t slot_disposed = 2;
 
-struct instance_record {
-  created_instance instance;
-  const service_descriptor* descriptor = nullptr;
-  std::uint32_t index = 0;
-  instance_record* older = nullptr;  // the record created just before (disposed after this one)
-};
-
 enum class scope_state : std::uint8_t { open, disposing, disposed };
 
 class scope_node {
@@ -113,10 +119,9 @@ class scope_node {
   scope_node* root = nullptr;    // the registry's root (owned unless it is this node); null: no registry
   std::shared_ptr<const service_table> services;  // null: no registry
   frame* outer = nullptr;                         // owned: the context the scope was opened in, for disposal
-  std::unique_ptr<std::atomic<std::uintptr_t>[]> slots;
+  std::atomic<std::uintptr_t>* slots = nullptr;   // one per service of `services`, after the node
 
-  std::mutex instances_mutex;
-  instance_record* newest = nullptr;  // guarded by instances_mutex
+  std::atomic<instance_record*> newest{nullptr};  // pushed lock-free; popped by the disposal only
 
   mutable std::shared_mutex values_mutex;
   std::vector<std::pair<std::uint64_t, std::shared_ptr<void>>> values;  // guarded by values_mutex
