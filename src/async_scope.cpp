@@ -403,13 +403,18 @@ void* resolve_service(std::uint32_t type_id, const std::type_info& type) {
 }
 
 scope_node* registry_root(const service_registry& registry) {
+  if (scope_node* root = registry.root_.load(std::memory_order_acquire)) [[likely]] {
+    return root;
+  }
   if (registry.freeze_mutex_ == nullptr) throw std::logic_error("asyncctx::service_registry: used after a move");
   std::lock_guard lock(*registry.freeze_mutex_);
-  if (registry.root_ == nullptr) {
+  scope_node* root = registry.root_.load(std::memory_order_relaxed);
+  if (root == nullptr) {
     registry.validate();
-    registry.root_ = open_root_node(registry.table_);
+    root = open_root_node(registry.table_);
+    registry.root_.store(root, std::memory_order_release);
   }
-  return registry.root_;
+  return root;
 }
 
 }  // namespace detail
@@ -420,24 +425,24 @@ service_registry::service_registry()
 service_registry::service_registry(service_registry&& other) noexcept
     : table_(std::move(other.table_)),
       freeze_mutex_(std::move(other.freeze_mutex_)),
-      root_(std::exchange(other.root_, nullptr)) {}
+      root_(other.root_.exchange(nullptr, std::memory_order_relaxed)) {}
 
 service_registry& service_registry::operator=(service_registry&& other) noexcept {
   if (this != &other) {
-    detail::release(root_);
+    detail::release(root_.load(std::memory_order_relaxed));
     table_ = std::move(other.table_);
     freeze_mutex_ = std::move(other.freeze_mutex_);
-    root_ = std::exchange(other.root_, nullptr);
+    root_.store(other.root_.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
   }
   return *this;
 }
 
-service_registry::~service_registry() { detail::release(root_); }
+service_registry::~service_registry() { detail::release(root_.load(std::memory_order_relaxed)); }
 
 void service_registry::add_descriptor(std::uint32_t type_id, detail::service_descriptor d) {
   if (freeze_mutex_ == nullptr) throw std::logic_error("asyncctx::service_registry: used after a move");
   std::lock_guard lock(*freeze_mutex_);
-  if (root_ != nullptr) {
+  if (root_.load(std::memory_order_relaxed) != nullptr) {
     throw std::logic_error("asyncctx::service_registry: " + d.name +
                            " is added after the first scope was opened with the registry");
   }

@@ -14,8 +14,9 @@
 // Factories: a callable whose parameters (each `D&` or `const D&`) are the service's
 // dependencies, resolved before it is called, and that returns the service: a T, or a
 // std::unique_ptr / std::shared_ptr to T or to a type derived from it (so an interface can be
-// registered with an implementation). A factory may also call resolve<D>() itself; validate()
-// cannot see those dependencies, resolution still checks them.
+// registered with an implementation; a T returned by value must be movable). A factory may
+// also call resolve<D>() itself; validate() cannot see those dependencies, resolution still
+// checks them.
 // Lifetimes:
 //   * singleton: built once per registry, on first use, in the registry's root scope (which
 //     sees no request's async_var and no scoped service); disposed when the registry object and
@@ -225,8 +226,8 @@ class ASYNCCTX_API service_registry {
   void add_descriptor(std::uint32_t type_id, detail::service_descriptor d);
 
   std::shared_ptr<detail::service_table> table_;
-  std::unique_ptr<std::mutex> freeze_mutex_;    // guards root_ (the freeze)
-  mutable detail::scope_node* root_ = nullptr;  // owned; set by the freeze
+  std::unique_ptr<std::mutex> freeze_mutex_;                // serialises the freeze
+  mutable std::atomic<detail::scope_node*> root_{nullptr};  // owned; set once, by the freeze
 };
 
 // The service T in the current scope (see the file comment). Throws no_scope outside any
