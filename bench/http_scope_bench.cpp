@@ -1,15 +1,16 @@
 // What a request scope costs a minimal http_server request, in one run:
 //   http_request/plain          server CPU per request of a minimal http_server (a synchronous
 //                               handler answering "ok"), keep-alive, one client on 127.0.0.1
-//   http_request/scope          the same server with an async_scope per request in which the
-//                               handler resolves 3 scoped services (built, then disposed when
-//                               the request's scope ends)
+//   http_request/scope          the same server with asio::request_scope_layer (an async_scope
+//                               per request) and a handler that resolves 3 scoped services
+//                               (built, then disposed when the request's scope ends)
 //   scope_open_close_3          the scope alone: async_scope::run(registry, f) + 3 resolves +
 //                               disposal, no HTTP
 // The HTTP shapes report `server_cpu_ns` (the server thread's CPU time per request, from its
 // thread CPU clock: the client's work is not counted). The ratio docs/benchmarks.md gives is
 // scope_open_close_3 / http_request/plain's server_cpu_ns.
 #include <asyncctx/asio/http_server.hpp>
+#include <asyncctx/asio/request_scope_layer.hpp>
 #include <asyncctx/async_scope.hpp>
 #include <asyncctx/service_registry.hpp>
 
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <pthread.h>
 #include <time.h>
@@ -82,16 +84,19 @@ void http_request_cpu(benchmark::State& state) {
   const asyncctx::service_registry services = make_registry();
   boost::asio::io_context ioc;
   std::optional<asyncctx::asio::http_server> server;
+  const boost::asio::ip::tcp::endpoint loopback(boost::asio::ip::make_address("127.0.0.1"), 0);
   if (with_scope) {
-    server.emplace(ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0),
-                   [&](const http_request& req) {
-                     return asyncctx::async_scope::run(services, [&] {
-                       resolve_three();
-                       return ok(req);
-                     });
-                   });
+    asyncctx::asio::http_server_options options;
+    options.layers.push_back(std::make_shared<asyncctx::asio::request_scope_layer>(services));
+    server.emplace(
+        ioc, loopback,
+        [](const http_request& req) {
+          resolve_three();
+          return ok(req);
+        },
+        std::move(options));
   } else {
-    server.emplace(ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0), ok);
+    server.emplace(ioc, loopback, ok);
   }
   std::thread io([&] { ioc.run(); });
   const pthread_t io_thread = io.native_handle();
