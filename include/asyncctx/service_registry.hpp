@@ -132,7 +132,7 @@ struct smart_pointee<std::shared_ptr<U>> {
 template <class T, class R>
 instance_record* hold_instance(R&& result) {
   using V = std::remove_cvref_t<R>;
-  auto* h = new instance_holder<V>(std::forward<R>(result));
+  auto* h = new instance_holder<V>(std::in_place, std::forward<R>(result));
   if constexpr (std::is_convertible_v<V*, T*>) {
     h->object = static_cast<T*>(&h->value);
   } else {

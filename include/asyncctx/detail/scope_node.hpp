@@ -69,7 +69,7 @@ struct instance_record {
 template <class V>
 struct instance_holder final : instance_record {
   template <class R>
-  explicit instance_holder(R&& r) : value(std::forward<R>(r)) {}
+  instance_holder(std::in_place_t /*tag*/, R&& r) : value(std::forward<R>(r)) {}
   V value;
 };
 
