@@ -265,7 +265,7 @@ void write_text_fields(output_buffer& out, const record_view& record) {
 }
 
 void write_json_line(output_buffer& out, std::chrono::system_clock::time_point time, level lvl, std::string_view logger,
-                     const record_view& record) {
+                     std::string_view message, const record_view& record) {
   put(out, "{\"time\":\"");
   write_rfc3339(out, time);
   put(out, "\",\"level\":\"");
@@ -273,13 +273,13 @@ void write_json_line(output_buffer& out, std::chrono::system_clock::time_point t
   put(out, "\",\"logger\":");
   write_json_string(out, logger);
   put(out, ",\"msg\":");
-  write_json_string(out, record.message());
+  write_json_string(out, message);
   write_json_fields(out, record);
   put(out, "}\n");
 }
 
 void write_text_line(output_buffer& out, std::chrono::system_clock::time_point time, level lvl, std::string_view logger,
-                     const record_view& record) {
+                     std::string_view message, const record_view& record) {
   put(out, "time=");
   write_rfc3339(out, time);
   put(out, " level=");
@@ -287,7 +287,7 @@ void write_text_line(output_buffer& out, std::chrono::system_clock::time_point t
   put(out, " logger=");
   write_text_value(out, logger);
   put(out, " msg=");
-  write_text_value(out, record.message());
+  write_text_value(out, message);
   if (!record.fields().empty()) {
     put(out, ' ');
     write_text_fields(out, record);

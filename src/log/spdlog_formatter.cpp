@@ -29,7 +29,7 @@ level to_level(spdlog::level::level_enum l) noexcept {
 
 void formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
   record_.decode_payload(to_std(msg.payload));
-  write_line(format_, dest, msg.time, to_level(msg.level), to_std(msg.logger_name), record_);
+  write_line(format_, dest, msg.time, to_level(msg.level), to_std(msg.logger_name), record_.message(), record_);
 }
 
 std::unique_ptr<spdlog::formatter> formatter::clone() const { return std::make_unique<formatter>(format_); }

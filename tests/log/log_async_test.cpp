@@ -2,132 +2,32 @@
 // the coroutine that wrote it, though the lines are formatted on spdlog's own threads, after
 // the coroutines hopped across a thread pool, Asio handlers and promise reactions. And the
 // naive design (fields read by the formatter, from the context it runs in) gets them wrong.
-//
-// ASYNCCTX_STRESS=long: 100,000 lines instead of 10,000.
-#include <asyncctx/asio/request_context.hpp>
-#include <asyncctx/asio/use_task.hpp>
-#include <asyncctx/log/context_fields.hpp>
+// The load is log_load_support.hpp's (ASYNCCTX_STRESS=long: ten times the lines).
 #include <asyncctx/log/field_provider.hpp>
+#include <asyncctx/log/line_format.hpp>
 #include <asyncctx/log/logger.hpp>
+#include <asyncctx/log/record.hpp>
 #include <asyncctx/log/spdlog_formatter.hpp>
-#include <asyncctx/promise.hpp>
-#include <asyncctx/schedule_on.hpp>
-#include <asyncctx/sync_wait.hpp>
-#include <asyncctx/task.hpp>
-#include <asyncctx/thread_pool.hpp>
-#include <asyncctx/when_all.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <memory>
-#include <string>
-#include <thread>
-#include <vector>
+#include <string_view>
 
+#include "log_load_support.hpp"
 #include "log_test_support.hpp"
-#include <nlohmann/json.hpp>
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
 
 namespace {
 
 namespace log = asyncctx::log;
-namespace net = boost::asio;
-using nlohmann::json;
 
-constexpr int coroutines = 64;
-
-int total_lines() {
-  const char* mode = std::getenv("ASYNCCTX_STRESS");
-  return mode != nullptr && std::strcmp(mode, "long") == 0 ? 100'000 : 10'000;
-}
-
-// One coroutine of the load: each line follows a different kind of hop, and names the
-// coroutine in its message ("c=<n> ..."), so the checker knows which request_id it needs.
-asyncctx::task<void> worker(int c, int lines, net::io_context& ioc, asyncctx::thread_pool& pool,
-                            const log::logger& lg) {
-  for (int i = 0; i < lines; ++i) {
-    switch (i % 4) {
-      case 0:  // a thread-pool hop
-        co_await asyncctx::schedule_on(pool.get_executor());
-        lg.info("c={} i={} after a pool hop", c, i);
-        break;
-      case 1:  // resumed by an Asio handler
-        co_await net::post(ioc, asyncctx::asio::use_task);
-        lg.info("c={} i={} after an Asio post", c, i);
-        break;
-      case 2: {  // inside an Asio handler started here
-        asyncctx::promise<void> done;
-        asyncctx::future<void> finished = done.get_future();
-        net::post(ioc, [&lg, c, i, done = std::move(done)] {
-          lg.info("c={} i={} in an Asio handler", c, i);
-          done.resolve();
-        });
-        co_await finished;
-        break;
-      }
-      default: {  // in a promise reaction, the promise settled on a pool thread
-        asyncctx::promise<int> p;
-        asyncctx::future<int> reacted = p.get_future().then([&lg, c, i](int v) {
-          lg.info("c={} i={} in a promise reaction", c, i);
-          return v;
-        });
-        pool.post([p = std::move(p)] { p.resolve(1); });
-        co_await reacted;
-        break;
-      }
-    }
-  }
-}
-
-struct load_result {
-  int lines = 0;
-  int wrong = 0;
-  std::string first_wrong;
-};
-
-// Runs the load through `lg` (whose sink is `sink`) and checks every line: its request_id
-// and coroutine field must be those of the coroutine named in its message.
-load_result run_load(const log::logger& lg, asyncctx_test::line_sink& sink) {
-  const int per_coroutine = (total_lines() + coroutines - 1) / coroutines;
-  net::io_context ioc;
-  auto work = net::make_work_guard(ioc);
-  std::vector<std::thread> io_threads;
-  for (int k = 0; k < 2; ++k) io_threads.emplace_back([&ioc] { ioc.run(); });
-  {
-    asyncctx::thread_pool pool(4);
-    std::vector<asyncctx::task<void>> tasks;
-    for (int c = 0; c < coroutines; ++c) {
-      namespace aa = asyncctx::asio;
-      tasks.push_back(aa::request_variable().run(
-          aa::make_request_context("req-" + std::to_string(c), "GET", "/load?c=" + std::to_string(c)), [&] {
-            return log::with({{"coroutine", c}}, [&] { return worker(c, per_coroutine, ioc, pool, lg); });
-          }));
-    }
-    asyncctx::sync_wait(asyncctx::when_all(std::move(tasks)));
-  }
-  work.reset();
-  for (auto& t : io_threads) t.join();
+// Runs the load, every line written through `lg` (whose sink is `sink`), and checks them.
+asyncctx_test::load_result run_load(const log::logger& lg, asyncctx_test::line_sink& sink) {
+  asyncctx_test::run_load_tasks([&lg](int c, int i, const char* where) { lg.info("c={} i={} {}", c, i, where); });
   lg.spdlog_logger().flush();
-
-  load_result r;
-  for (const std::string& line : sink.lines()) {
-    ++r.lines;
-    const json j = json::parse(line);
-    const std::string msg = j["msg"];
-    const int c = std::stoi(msg.substr(2, msg.find(' ') - 2));
-    const bool right = j.contains("request_id") && j["request_id"] == "req-" + std::to_string(c) &&
-                       j.contains("coroutine") && j["coroutine"] == c && j.contains("path") && j["path"] == "/load";
-    if (!right) {
-      ++r.wrong;
-      if (r.first_wrong.empty()) r.first_wrong = line;
-    }
-  }
-  return r;
+  return asyncctx_test::check_lines(sink.lines());
 }
 
 std::shared_ptr<spdlog::async_logger> make_async_logger(std::shared_ptr<asyncctx_test::line_sink> sink,
@@ -143,8 +43,8 @@ TEST(LogAsyncLogger, EveryLineCarriesTheFieldsOfTheCoroutineThatWroteIt) {
   auto tp = std::make_shared<spdlog::details::thread_pool>(8192, 4);
   auto spd = make_async_logger(sink, tp);
   log::configure(*spd, log::line_format::json);
-  const load_result r = run_load(log::logger(spd), *sink);
-  EXPECT_GE(r.lines, total_lines());
+  const asyncctx_test::load_result r = run_load(log::logger(spd), *sink);
+  EXPECT_GE(r.lines, asyncctx_test::total_lines());
   EXPECT_EQ(r.wrong, 0) << "first wrong line: " << r.first_wrong;
 }
 
@@ -173,8 +73,8 @@ TEST(LogAsyncLogger, TheNaiveDesignReadingFieldsInTheFormatterGetsThemWrong) {
   auto tp = std::make_shared<spdlog::details::thread_pool>(8192, 4);
   auto spd = make_async_logger(sink, tp);
   spd->set_formatter(std::make_unique<naive_formatter>());
-  const load_result r = run_load(log::logger(spd), *sink);
-  EXPECT_GE(r.lines, total_lines());
+  const asyncctx_test::load_result r = run_load(log::logger(spd), *sink);
+  EXPECT_GE(r.lines, asyncctx_test::total_lines());
   EXPECT_GT(r.wrong, 0);
   EXPECT_EQ(r.wrong, r.lines) << "no line can be right: the formatter runs outside every request";
 }

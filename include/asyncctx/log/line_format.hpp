@@ -36,17 +36,17 @@ using output_buffer = fmt::detail::buffer<char>;
 
 enum class line_format { json, text };
 
-// One line, '\n' included.
+// One line, '\n' included: `message` and the fields of `record`.
 ASYNCCTX_API void write_json_line(output_buffer& out, std::chrono::system_clock::time_point time, level lvl,
-                                  std::string_view logger, const record_view& record);
+                                  std::string_view logger, std::string_view message, const record_view& record);
 ASYNCCTX_API void write_text_line(output_buffer& out, std::chrono::system_clock::time_point time, level lvl,
-                                  std::string_view logger, const record_view& record);
+                                  std::string_view logger, std::string_view message, const record_view& record);
 inline void write_line(line_format format, output_buffer& out, std::chrono::system_clock::time_point time, level lvl,
-                       std::string_view logger, const record_view& record) {
+                       std::string_view logger, std::string_view message, const record_view& record) {
   if (format == line_format::json) {
-    write_json_line(out, time, lvl, logger, record);
+    write_json_line(out, time, lvl, logger, message, record);
   } else {
-    write_text_line(out, time, lvl, logger, record);
+    write_text_line(out, time, lvl, logger, message, record);
   }
 }
 
