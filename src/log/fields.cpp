@@ -118,6 +118,11 @@ bool record_view::append_fields(std::string_view encoded) {
     field_view fv;
     fv.key = encoded.substr(at, head[1]);
     at += head[1];
+    // Keys are written unescaped: never trust one the encoder would not have made.
+    if (!is_valid_key(fv.key)) {
+      fields_.resize(first);
+      return false;
+    }
     fv.type = static_cast<field_type>(head[0]);
     bool ok = true;
     switch (fv.type) {

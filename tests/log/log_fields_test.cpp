@@ -248,6 +248,26 @@ TEST(LogRecord, AMessageEndingInFooterLikeBytesIsNotTakenForFields) {
   EXPECT_EQ(p[0]["msg"].get<std::string>().size(), payload.size());
 }
 
+TEST(LogRecord, DecodingRefusesFieldEncodingsWithAKeyTheEncoderWouldNotMake) {
+  // Keys are written unescaped, so the decoder checks them too: a bad one drops the fields.
+  for (const std::string_view key : {std::string_view("ok"), std::string_view("a\nb")}) {
+    log::record_buffer buf;
+    buf.append(std::string_view("msg"));
+    log::detail::encode_string(buf, key, "v");
+    const std::uint32_t ml = 3;
+    const auto fl = static_cast<std::uint32_t>(buf.size() - 3);
+    const std::uint64_t k = log::detail::record_key();
+    log::detail::append_raw(buf, &ml, 4);
+    log::detail::append_raw(buf, &fl, 4);
+    log::detail::append_raw(buf, &k, 8);
+    log::record_view r;
+    r.decode_payload(std::string_view(buf.data(), buf.size()));
+    EXPECT_TRUE(r.has_fields());
+    EXPECT_EQ(r.message(), "msg");
+    EXPECT_EQ(r.fields().size(), key == "ok" ? 1u : 0u) << key;
+  }
+}
+
 TEST(LogRequestProvider, WritesRequestIdMethodAndPathOfTheCurrentRequest) {
   json_logger j;
   namespace aa = asyncctx::asio;
