@@ -80,7 +80,7 @@ class BoostLog : public ::testing::Test {
 };
 
 TEST_F(BoostLog, AsynchronousSinkWritesTheFieldsOfTheCoroutineThatOpenedEachRecord) {
-  stream_sink<blog::sinks::asynchronous_sink> sink(log::boost_log::line_formatter(log::line_format::json));
+  stream_sink<blog::sinks::asynchronous_sink> sink{log::boost_log::line_formatter(log::line_format::json)};
   channel_logger lg(blog::keywords::channel = "boost");
   asyncctx_test::run_load_tasks([&lg](int c, int i, const char* where) {
     BOOST_LOG_SEV(lg, severity::info) << "c=" << c << " i=" << i << " " << where;
@@ -92,7 +92,7 @@ TEST_F(BoostLog, AsynchronousSinkWritesTheFieldsOfTheCoroutineThatOpenedEachReco
 }
 
 TEST_F(BoostLog, LineFormatterWritesTimeLevelChannelMessageAndFieldsAsOneJsonLine) {
-  stream_sink<blog::sinks::synchronous_sink> sink(log::boost_log::line_formatter(log::line_format::json));
+  stream_sink<blog::sinks::synchronous_sink> sink{log::boost_log::line_formatter(log::line_format::json)};
   channel_logger lg(blog::keywords::channel = "orders");
   log::with({{"user", "alice"}, {"tenant", 7}}, [&] { BOOST_LOG_SEV(lg, severity::warning) << "two\nlines"; });
   BOOST_LOG_SEV(lg, severity::error) << "outside";
@@ -111,7 +111,7 @@ TEST_F(BoostLog, LineFormatterWritesTimeLevelChannelMessageAndFieldsAsOneJsonLin
 }
 
 TEST_F(BoostLog, FieldsFormatterWritesTheFieldsAlone) {
-  stream_sink<blog::sinks::synchronous_sink> sink(log::boost_log::fields_formatter(log::line_format::text));
+  stream_sink<blog::sinks::synchronous_sink> sink{log::boost_log::fields_formatter(log::line_format::text)};
   channel_logger lg(blog::keywords::channel = "x");
   log::with({{"user", "alice smith"}, {"ok", true}}, [&] { BOOST_LOG_SEV(lg, severity::info) << "m"; });
   sink.stop();
