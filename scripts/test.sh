@@ -140,7 +140,8 @@ step_format() {
 # with one configure line; explicitly requested, it stops the configure step instead.
 step_core_only() {
   local hide=(-DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON
-    -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
+    -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON -DCMAKE_DISABLE_FIND_PACKAGE_spdlog=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_fmt=ON)
   local log expect opt
   rm -rf build/core-only
   if ! log=$(cmake -S . -B build/core-only "${hide[@]}" 2>&1); then
@@ -150,7 +151,8 @@ step_core_only() {
   grep '^-- asyncctx' <<<"$log"
   for expect in "asyncctx: Boost >= 1.81 not found: asyncctx::asio" \
     "asyncctx: GoogleTest not found: the tests are skipped" \
-    "asyncctx: Google Benchmark not found: the benchmarks are skipped"; do
+    "asyncctx: Google Benchmark not found: the benchmarks are skipped" \
+    "asyncctx: spdlog or fmt not found: asyncctx::log, its tests and benchmarks are skipped"; do
     if [ "$(grep -cF -- "$expect" <<<"$log")" -ne 1 ]; then
       echo "expected exactly one configure line starting with: $expect"
       return 1
@@ -169,7 +171,7 @@ step_core_only() {
     return 1
   fi
   echo "core built and installed without Boost, GoogleTest and Google Benchmark"
-  for opt in ASYNCCTX_WITH_ASIO ASYNCCTX_BUILD_TESTS ASYNCCTX_BUILD_BENCH; do
+  for opt in ASYNCCTX_WITH_ASIO ASYNCCTX_WITH_LOG ASYNCCTX_BUILD_TESTS ASYNCCTX_BUILD_BENCH; do
     rm -rf "build/core-only-$opt"
     if log=$(cmake -S . -B "build/core-only-$opt" "${hide[@]}" "-D$opt=ON" 2>&1); then
       echo "-D$opt=ON configured although its dependency is missing"
