@@ -70,6 +70,8 @@ std::string_view to_string(error_kind kind) noexcept {
       return "log_field_provider";
     case error_kind::log_write:
       return "log_write";
+    case error_kind::scope_disposal:
+      return "scope_disposal";
   }
   return "unknown";
 }

@@ -12,6 +12,8 @@
 //   * log_field_provider: an asyncctx::log field provider or the mixin threw (reported in the
 //     context of the record being made, which is still written);
 //   * log_write: an asyncctx::log record could not be formatted or written (a sink threw).
+//   * scope_disposal: a service's disposer or destructor threw while its async_scope was
+//     disposed (reported in the context the scope was opened in, the scope current).
 // The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
 // for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
 //
