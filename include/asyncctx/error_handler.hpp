@@ -8,7 +8,9 @@
 //     that was current when it was rejected, on the thread that dropped it);
 //   * spawned_task: a task started with spawn() ended with an exception (reported in the
 //     context current where spawn was called);
-//   * pool_task: a function posted to a thread_pool threw (reported in its own context).
+//   * pool_task: a function posted to a thread_pool threw (reported in its own context);
+//   * cancel_callback: an after_cancel callback threw (reported in the callback's context, on
+//     the thread that cancelled; the other callbacks still run).
 // The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
 // for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
 //
