@@ -63,9 +63,8 @@ TEST(CancellationStress, CancelRacingWithRegistrationAndCompletionOnFourThreads)
     std::thread registrar([&] {
       start.arrive_and_wait();
       for (auto& op : ops) {
-        op->context->run([&] {
-          op->registration = asyncctx::after_cancel([o = op.get()] { o->cancelled_runs.fetch_add(1); });
-        });
+        op->context->run(
+            [&] { op->registration = asyncctx::after_cancel([o = op.get()] { o->cancelled_runs.fetch_add(1); }); });
         op->registered.store(true, std::memory_order_release);
       }
     });

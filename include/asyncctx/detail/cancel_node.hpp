@@ -185,6 +185,11 @@ ASYNCCTX_ALWAYS_INLINE cancel_node* frame_cancel_node(const frame* f) noexcept {
 
 ASYNCCTX_ALWAYS_INLINE cancel_node* current_cancel_node() noexcept { return frame_cancel_node(current_frame()); }
 
+ASYNCCTX_ALWAYS_INLINE bool frame_is_cancelled(const frame* f) noexcept {
+  const cancel_node* n = frame_cancel_node(f);
+  return n != nullptr && n->cancelled();
+}
+
 // A new frame = `base` with `node` (a reference handed over) as its cancellation entry.
 inline frame* frame_with_cancel_node(const frame* base, cancel_ref node) {
   return frame_with_value<cancel_ref>(base, cancellation_key, std::move(node));
