@@ -340,10 +340,13 @@ bool add_callback(cancel_node* n, cancel_callback* cb) noexcept {
       return true;
     }
   }
-  // Already cancelled: the list reference is this call's, and it runs the function now.
-  cb->state.store(cancel_callback::running, std::memory_order_relaxed);
-  invoke(n, cb);
-  cb->state.store(cancel_callback::ran, std::memory_order_release);
+  // Already cancelled: the list reference is this call's, and it runs the function now,
+  // unless a handle that already exists unregistered it.
+  std::uint8_t expected = cancel_callback::pending;
+  if (cb->state.compare_exchange_strong(expected, cancel_callback::running, std::memory_order_acq_rel)) {
+    invoke(n, cb);
+    cb->state.store(cancel_callback::ran, std::memory_order_release);
+  }
   release_callback(cb);
   return false;
 }
