@@ -5,8 +5,6 @@
 //   post_hop/cancellable  the same inside with_timeout(1h): the context also carries a deadline
 // A post creates no cancellation slot: the hop pays only for the larger context.
 // Times are CPU time per hop of the benchmarking thread (the chain runs on it).
-#include "asio_post_hops.hpp"
-
 #include <asyncctx/cancellation.hpp>
 #include <asyncctx/variable.hpp>
 
@@ -17,6 +15,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "asio_post_hops.hpp"
 
 namespace {
 
