@@ -72,6 +72,8 @@ std::string_view to_string(error_kind kind) noexcept {
       return "log_write";
     case error_kind::scope_disposal:
       return "scope_disposal";
+    case error_kind::cancel_callback:
+      return "cancel_callback";
   }
   return "unknown";
 }

@@ -14,6 +14,8 @@
 //   * log_write: an asyncctx::log record could not be formatted or written (a sink threw).
 //   * scope_disposal: a service's disposer or destructor threw while its async_scope was
 //     disposed (reported in the context the scope was opened in, the scope current).
+//   * cancel_callback: an after_cancel callback threw (reported in the callback's context, on
+//     the thread that cancelled; the other callbacks still run).
 // The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
 // for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
 //

@@ -21,6 +21,7 @@ enum class error_kind {
   log_field_provider,   // an asyncctx::log field provider or mixin threw (the record is written without its fields)
   log_write,            // an asyncctx::log record could not be formatted or written (a sink threw)
   scope_disposal,       // a service's disposer or destructor threw while its async_scope was disposed
+  cancel_callback,      // an after_cancel callback threw (the other callbacks still run)
 };
 
 // The kind's name as it appears in the default report ("misuse", "hook_callback", ...).
