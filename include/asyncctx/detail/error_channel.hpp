@@ -18,6 +18,7 @@ enum class error_kind {
   unhandled_rejection,  // a rejected future was dropped without anyone observing the rejection
   spawned_task,         // a task started with spawn() ended with an exception nobody awaits
   pool_task,            // a function posted to a thread_pool threw
+  trace_export,         // spans were lost: a full batch queue, a failed or timed-out export, a throwing processor
 };
 
 // The kind's name as it appears in the default report ("misuse", "hook_callback", ...).
