@@ -96,22 +96,23 @@ TEST(BatchStress, HundredThousandSpansPerSecondNeverBlockAndLoseNothingUncounted
               static_cast<unsigned long long>(processor->dropped()), r.worst_end.count() / 1000.0);
   EXPECT_GT(r.ended, 10000u);
   EXPECT_EQ(exporter->received.load() + processor->dropped(), r.ended) << "every span exported or counted";
-  // A generous bound (sanitizers, a loaded 2-core machine): an end() that waited for an
-  // export would take the export's time at least.
-  EXPECT_LT(r.worst_end, 200ms);
+  // The bound only absorbs preemption on a loaded machine under sanitizers (up to ~100 ms
+  // seen): end() takes no lock the export thread holds (see the slow-exporter test below).
+  EXPECT_LT(r.worst_end, 1s);
 }
 
 TEST(BatchStress, ASlowExporterMakesTheQueueDropAndEveryDropIsCounted) {
-  auto exporter = std::make_shared<counting_exporter>(20ms);
+  // Each export takes 1.5 s: an end() that ever waited for one would take at least that.
+  auto exporter = std::make_shared<counting_exporter>(1500ms);
   auto processor = std::make_shared<trace::batch_span_processor>(
       exporter,
-      trace::batch_span_processor_options{.max_queue_size = 256, .schedule_delay = 5ms, .max_export_batch_size = 64});
+      trace::batch_span_processor_options{.max_queue_size = 256, .schedule_delay = 5ms, .max_export_batch_size = 256});
   trace::tracer_provider provider({.processors = {processor}});
   const run_result r = produce(provider.tracer("stress"), 2, 100000, stress_duration() / 2);
   ASSERT_TRUE(provider.force_flush(30s));
-  EXPECT_GT(processor->dropped(), 0u) << "an exporter of 64 spans per 20 ms cannot keep up with 100,000/s";
+  EXPECT_GT(processor->dropped(), 0u) << "an exporter of 256 spans per 1.5 s cannot keep up with 100,000/s";
   EXPECT_EQ(exporter->received.load() + processor->dropped(), r.ended);
-  EXPECT_LT(r.worst_end, 200ms) << "the slow exporter never slows end()";
+  EXPECT_LT(r.worst_end, 1s) << "the slow exporter never slows end()";
 }
 
 }  // namespace
