@@ -8,7 +8,10 @@
 //     that was current when it was rejected, on the thread that dropped it);
 //   * spawned_task: a task started with spawn() ended with an exception (reported in the
 //     context current where spawn was called);
-//   * pool_task: a function posted to a thread_pool threw (reported in its own context).
+//   * pool_task: a function posted to a thread_pool threw (reported in its own context);
+//   * log_field_provider: an asyncctx::log field provider or the mixin threw (reported in the
+//     context of the record being made, which is still written);
+//   * log_write: an asyncctx::log record could not be formatted or written (a sink threw).
 // The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
 // for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
 //

@@ -18,6 +18,8 @@ enum class error_kind {
   unhandled_rejection,  // a rejected future was dropped without anyone observing the rejection
   spawned_task,         // a task started with spawn() ended with an exception nobody awaits
   pool_task,            // a function posted to a thread_pool threw
+  log_field_provider,   // an asyncctx::log field provider or mixin threw (the record is written without its fields)
+  log_write,            // an asyncctx::log record could not be formatted or written (a sink threw)
   trace_export,         // spans were lost: a full batch queue, a failed or timed-out export, a throwing processor
 };
 
