@@ -170,13 +170,9 @@ void span_ref::end(std::uint64_t end_unix_nano) const noexcept {
   }
   const auto& processors = state_->provider->processors;
   try {
-    for (std::size_t i = 0; i < processors.size(); ++i) {
-      if (i + 1 == processors.size()) {
-        processors[i]->on_end(std::move(data));
-      } else {
-        processors[i]->on_end(span_data(data));
-      }
-    }
+    // Every processor but the last gets a copy; the last one gets the data itself.
+    for (std::size_t i = 0; i + 1 < processors.size(); ++i) processors[i]->on_end(span_data(data));
+    if (!processors.empty()) processors.back()->on_end(std::move(data));
   } catch (...) {
     asyncctx::detail::report_error(error_kind::trace_export, "a span processor threw from on_end; the span is lost",
                                    std::current_exception());
