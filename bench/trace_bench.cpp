@@ -6,7 +6,8 @@
 //                                  sampler drops the span, or there is no provider at all;
 //   span_start_end_2attrs_no_span  the same loop with no tracing code (the floor);
 //   traceparent_tracestate_extract_inject   extract traceparent + tracestate from a request's
-//                                  headers and inject them into an outgoing one.
+//                                  headers and inject them into an outgoing one;
+//   control_string_55              one 55-character heap string made and freed (the load gauge).
 // Counters: `dropped` is the share of spans the batch queue could not take (it must stay 0 for
 // the time to mean "cost of a recorded span").
 #include <asyncctx/trace/batch_span_processor.hpp>
@@ -102,6 +103,17 @@ void traceparent_tracestate_extract_inject(benchmark::State& state) {
   }
 }
 BENCHMARK(traceparent_tracestate_extract_inject);
+
+// The control: one heap string of a traceparent's length made and freed. It tells how loaded
+// the machine is (a few ns on an idle one) when the numbers above look slow.
+void control_string_55(benchmark::State& state) {
+  const std::string_view tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  for (auto _ : state) {
+    std::string s(tp);
+    benchmark::DoNotOptimize(s.data());
+  }
+}
+BENCHMARK(control_string_55);
 
 }  // namespace
 

@@ -124,15 +124,18 @@ struct batch_span_processor::state {
     }
   }
 
-  void report_drops(std::uint64_t& reported) {
+  // Reports new drops on the error channel, at most once a second (and always at the end),
+  // so that a queue that stays full does not flood the channel.
+  void report_drops(std::uint64_t& reported, std::chrono::steady_clock::time_point& last, bool final_report) {
     const std::uint64_t now = dropped.load(std::memory_order_relaxed);
-    if (now != reported) {
-      asyncctx::detail::report_error(error_kind::trace_export,
-                                     "the batch span queue was full: " + std::to_string(now - reported) +
-                                         " span(s) dropped (" + std::to_string(now) + " in all)",
-                                     nullptr);
-      reported = now;
-    }
+    const auto t = std::chrono::steady_clock::now();
+    if (now == reported || (!final_report && t - last < std::chrono::seconds(1))) return;
+    asyncctx::detail::report_error(error_kind::trace_export,
+                                   "the batch span queue was full: " + std::to_string(now - reported) +
+                                       " span(s) dropped (" + std::to_string(now) + " in all)",
+                                   nullptr);
+    reported = now;
+    last = t;
   }
 
   template <class F>
@@ -150,6 +153,7 @@ struct batch_span_processor::state {
     std::vector<span_data> batch;
     batch.reserve(options.max_export_batch_size);
     std::uint64_t reported_drops = 0;
+    auto last_report = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     auto next = std::chrono::steady_clock::now() + options.schedule_delay;
     while (true) {
       std::uint64_t flush_target = 0;
@@ -170,7 +174,7 @@ struct batch_span_processor::state {
 
       // A full batch, the scheduled delay, a flush or the shutdown: export what is ready.
       const bool ok = drain(batch);
-      report_drops(reported_drops);
+      report_drops(reported_drops, last_report, stopping || flushing);
       if (stopping) {
         const bool exporter_ok = call_exporter("shutdown", [&] { return exporter->shutdown(options.export_timeout); });
         std::lock_guard lock(mutex);

@@ -55,22 +55,44 @@ bool split_member(std::string_view m, member& out) noexcept {
   return true;
 }
 
-std::size_t joined_length(const std::vector<member>& members) {
+// At most max_members members (more make the list invalid): no allocation while parsing.
+class member_list {
+ public:
+  std::size_t size() const noexcept { return n_; }
+  bool empty() const noexcept { return n_ == 0; }
+  bool full() const noexcept { return n_ == items_.size(); }
+  void push_back(const member& m) noexcept { items_[n_++] = m; }
+  void pop_back() noexcept { --n_; }
+  const member& front() const noexcept { return items_[0]; }
+  const member* begin() const noexcept { return items_.data(); }
+  const member* end() const noexcept { return items_.data() + n_; }
+  template <class P>
+  void remove_if(P pred) noexcept {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < n_; ++i)
+      if (!pred(items_[i])) items_[out++] = items_[i];
+    n_ = out;
+  }
+
+ private:
+  std::array<member, trace_state::max_members + 1> items_{};
+  std::size_t n_ = 0;
+};
+
+std::size_t joined_length(const member_list& members) {
   std::size_t n = members.empty() ? 0 : members.size() - 1;
   for (const member& m : members) n += m.text.size();
   return n;
 }
 
-void truncate(std::vector<member>& members, std::size_t max_length) {
+void truncate(member_list& members, std::size_t max_length) {
   if (joined_length(members) <= max_length) return;
   // Whole entries only: the large ones first, then from the end.
-  members.erase(std::remove_if(members.begin(), members.end(),
-                               [](const member& m) { return m.text.size() > trace_state::large_entry_length; }),
-                members.end());
+  members.remove_if([](const member& m) { return m.text.size() > trace_state::large_entry_length; });
   while (!members.empty() && joined_length(members) > max_length) members.pop_back();
 }
 
-std::string join(const std::vector<member>& members) {
+std::string join(const member_list& members) {
   std::string s;
   s.reserve(joined_length(members));
   for (const member& m : members) {
@@ -81,7 +103,7 @@ std::string join(const std::vector<member>& members) {
 }
 
 // Splits the combined list into members (empty ones skipped). False when it is invalid.
-bool split_list(std::span<const std::string_view> headers, std::vector<member>& out) {
+bool split_list(std::span<const std::string_view> headers, member_list& out) {
   for (std::string_view header : headers) {
     while (true) {
       const std::size_t comma = header.find(',');
@@ -90,8 +112,8 @@ bool split_list(std::span<const std::string_view> headers, std::vector<member>& 
         member m;
         if (!split_member(raw, m)) return false;
         for (const member& seen : out)
-          if (seen.key == m.key) return false;  // keys are unique
-        if (out.size() == trace_state::max_members) return false;
+          if (seen.key == m.key) return false;                     // keys are unique
+        if (out.size() == trace_state::max_members) return false;  // a 33rd member
         out.push_back(m);
       }
       if (comma == std::string_view::npos) break;
@@ -169,7 +191,7 @@ bool trace_state::is_valid_value(std::string_view value) noexcept {
 }
 
 std::optional<trace_state> trace_state::parse(std::span<const std::string_view> headers, std::size_t max_length) {
-  std::vector<member> members;
+  member_list members;
   if (!split_list(headers, members)) return std::nullopt;
   truncate(members, max_length);
   // The common case, a list that needs no rewriting, is kept as one string.
@@ -203,14 +225,14 @@ bool trace_state::set(std::string_view key, std::string_view value, std::size_t 
   std::string entry;
   entry.reserve(key.size() + 1 + value.size());
   entry.append(key).append("=").append(value);
-  std::vector<member> members;
+  member_list members;
   members.push_back(member{std::string_view(entry).substr(0, key.size()), entry});
   std::string_view rest = header_;
   while (!rest.empty()) {
     const std::size_t comma = rest.find(',');
     const std::string_view m = rest.substr(0, comma);
     const std::string_view k = m.substr(0, m.find('='));
-    if (k != key) members.push_back(member{k, m});
+    if (k != key && !members.full()) members.push_back(member{k, m});
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
@@ -221,7 +243,7 @@ bool trace_state::set(std::string_view key, std::string_view value, std::size_t 
 }
 
 bool trace_state::erase(std::string_view key) {
-  std::vector<member> members;
+  member_list members;
   bool found = false;
   std::string_view rest = header_;
   while (!rest.empty()) {

@@ -25,12 +25,17 @@ struct provider_state {
   std::mutex shutdown_mutex;
 };
 
-// A span's shared state. `context` and `recording` never change after creation; `data` is
-// guarded by `mutex` until `ended` is set, after which it has been handed to the processors.
+// A span's shared state. `context` and `recording` never change after creation. A recording
+// span's state is a recording_state (a non-recording span allocates only this small part).
 struct span_state {
   span_context context;
   bool recording = false;
   std::atomic<bool> ended{false};
+};
+
+// `data` is guarded by `mutex` until `ended` is set, after which it has been handed to the
+// processors.
+struct recording_state : span_state {
   std::mutex mutex;
   span_data data;
   std::shared_ptr<provider_state> provider;
@@ -84,6 +89,10 @@ void limit_attributes(std::vector<attribute>& attributes, std::uint32_t& dropped
   }
 }
 
+detail::recording_state* as_recording(const std::shared_ptr<detail::span_state>& s) noexcept {
+  return (s && s->recording) ? static_cast<detail::recording_state*>(s.get()) : nullptr;
+}
+
 std::shared_ptr<detail::span_state> make_non_recording(span_context context) {
   auto s = std::make_shared<detail::span_state>();
   s->context = std::move(context);
@@ -103,72 +112,82 @@ bool span_ref::is_recording() const noexcept {
 bool span_ref::has_ended() const noexcept { return state_ && state_->ended.load(std::memory_order_acquire); }
 
 void span_ref::set_attribute_value(std::string_view key, attribute_value value) const {
-  if (!state_ || !state_->recording || key.empty()) return;
-  std::lock_guard lock(state_->mutex);
-  if (state_->ended.load(std::memory_order_relaxed)) return;
-  put_attribute(state_->data.attributes, state_->data.dropped_attributes, state_->provider->limits.max_attributes, key,
+  auto* r = as_recording(state_);
+  if (r == nullptr || key.empty()) return;
+  std::lock_guard lock(r->mutex);
+  if (r->ended.load(std::memory_order_relaxed)) return;
+  put_attribute(r->data.attributes, r->data.dropped_attributes, r->provider->limits.max_attributes, key,
                 std::move(value));
 }
 
 void span_ref::add_event(std::string_view name, std::vector<attribute> attributes, std::uint64_t time_unix_nano) const {
-  if (!state_ || !state_->recording) return;
+  auto* r = as_recording(state_);
+  if (r == nullptr) return;
   if (time_unix_nano == 0) time_unix_nano = now_unix_nano();
-  std::lock_guard lock(state_->mutex);
-  if (state_->ended.load(std::memory_order_relaxed)) return;
-  const span_limits& limits = state_->provider->limits;
-  if (state_->data.events.size() >= limits.max_events) {
-    ++state_->data.dropped_events;
+  std::lock_guard lock(r->mutex);
+  if (r->ended.load(std::memory_order_relaxed)) return;
+  const span_limits& limits = r->provider->limits;
+  if (r->data.events.size() >= limits.max_events) {
+    ++r->data.dropped_events;
     return;
   }
   span_event e{std::string(name), time_unix_nano, std::move(attributes), 0};
   limit_attributes(e.attributes, e.dropped_attributes, limits.max_attributes_per_event);
-  state_->data.events.push_back(std::move(e));
+  r->data.events.push_back(std::move(e));
 }
 
 void span_ref::add_link(const span_context& linked, std::vector<attribute> attributes) const {
-  if (!state_ || !state_->recording || !linked.is_valid()) return;
-  std::lock_guard lock(state_->mutex);
-  if (state_->ended.load(std::memory_order_relaxed)) return;
-  const span_limits& limits = state_->provider->limits;
-  if (state_->data.links.size() >= limits.max_links) {
-    ++state_->data.dropped_links;
+  auto* r = as_recording(state_);
+  if (r == nullptr || !linked.is_valid()) return;
+  std::lock_guard lock(r->mutex);
+  if (r->ended.load(std::memory_order_relaxed)) return;
+  const span_limits& limits = r->provider->limits;
+  if (r->data.links.size() >= limits.max_links) {
+    ++r->data.dropped_links;
     return;
   }
   span_link l{linked.trace, linked.span, linked.state.header(), linked.flags, std::move(attributes), 0};
   limit_attributes(l.attributes, l.dropped_attributes, limits.max_attributes_per_link);
-  state_->data.links.push_back(std::move(l));
+  r->data.links.push_back(std::move(l));
 }
 
 void span_ref::set_status(status_code code, std::string_view message) const {
-  if (!state_ || !state_->recording || code == status_code::unset) return;
-  std::lock_guard lock(state_->mutex);
-  if (state_->ended.load(std::memory_order_relaxed) || state_->data.status == status_code::ok) return;
-  state_->data.status = code;
+  auto* r = as_recording(state_);
+  if (r == nullptr || code == status_code::unset) return;
+  std::lock_guard lock(r->mutex);
+  if (r->ended.load(std::memory_order_relaxed) || r->data.status == status_code::ok) return;
+  r->data.status = code;
   if (code == status_code::error) {
-    state_->data.status_message.assign(message);
+    r->data.status_message.assign(message);
   } else {
-    state_->data.status_message.clear();
+    r->data.status_message.clear();
   }
 }
 
 void span_ref::update_name(std::string_view name) const {
-  if (!state_ || !state_->recording) return;
-  std::lock_guard lock(state_->mutex);
-  if (state_->ended.load(std::memory_order_relaxed)) return;
-  state_->data.name.assign(name);
+  auto* r = as_recording(state_);
+  if (r == nullptr) return;
+  std::lock_guard lock(r->mutex);
+  if (r->ended.load(std::memory_order_relaxed)) return;
+  r->data.name.assign(name);
 }
 
 void span_ref::end(std::uint64_t end_unix_nano) const noexcept {
-  if (!state_ || !state_->recording || state_->ended.load(std::memory_order_relaxed)) return;
+  auto* r = as_recording(state_);
+  if (r == nullptr) {
+    if (state_) state_->ended.store(true, std::memory_order_release);
+    return;
+  }
+  if (r->ended.load(std::memory_order_relaxed)) return;
   if (end_unix_nano == 0) end_unix_nano = now_unix_nano();
   span_data data;
   {
-    std::lock_guard lock(state_->mutex);
-    if (state_->ended.exchange(true, std::memory_order_acq_rel)) return;
-    state_->data.end_unix_nano = std::max(end_unix_nano, state_->data.start_unix_nano);
-    data = std::move(state_->data);
+    std::lock_guard lock(r->mutex);
+    if (r->ended.exchange(true, std::memory_order_acq_rel)) return;
+    r->data.end_unix_nano = std::max(end_unix_nano, r->data.start_unix_nano);
+    data = std::move(r->data);
   }
-  const auto& processors = state_->provider->processors;
+  const auto& processors = r->provider->processors;
   try {
     // Every processor but the last gets a copy; the last one gets the data itself.
     for (std::size_t i = 0; i + 1 < processors.size(); ++i) processors[i]->on_end(span_data(data));
@@ -229,11 +248,12 @@ span tracer::start_span(std::string_view name, span_options options) const {
 
   if (decision.decision == sampling_decision::drop) return span(make_non_recording(std::move(ctx)));
 
-  auto s = std::make_shared<detail::span_state>();
+  auto s = std::make_shared<detail::recording_state>();
   s->recording = true;
   s->provider = provider_;
   span_data& d = s->data;
   const span_limits& limits = provider_->limits;
+  d.attributes.reserve(std::max<std::size_t>(options.attributes.size(), 4));
   d.trace = ctx.trace;
   d.span = ctx.span;
   d.parent = has_parent ? parent.span : span_id{};
@@ -243,7 +263,7 @@ span tracer::start_span(std::string_view name, span_options options) const {
   d.name.assign(name);
   d.kind = options.kind;
   d.start_unix_nano = options.start_unix_nano != 0 ? options.start_unix_nano : now_unix_nano();
-  d.attributes = std::move(options.attributes);
+  for (attribute& a : options.attributes) d.attributes.push_back(std::move(a));
   for (attribute& a : decision.attributes)
     put_attribute(d.attributes, d.dropped_attributes, limits.max_attributes, a.key, std::move(a.value));
   limit_attributes(d.attributes, d.dropped_attributes, limits.max_attributes);

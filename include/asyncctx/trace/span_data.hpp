@@ -28,12 +28,24 @@ namespace trace {
 namespace detail {
 inline constexpr char hex_digits[] = "0123456789abcdef";
 
-// Value of a lowercase hex digit, or -1. Uppercase is not a hex digit here: the W3C formats
-// allow only lowercase.
+// Value of each byte as a lowercase hex digit, or 0x100 for every other byte. Uppercase is
+// not a hex digit here: the W3C formats allow only lowercase.
+struct hex_table {
+  std::uint16_t value[256];
+  constexpr hex_table() : value() {
+    for (int c = 0; c < 256; ++c) {
+      value[c] = (c >= '0' && c <= '9')   ? static_cast<std::uint16_t>(c - '0')
+                 : (c >= 'a' && c <= 'f') ? static_cast<std::uint16_t>(c - 'a' + 10)
+                                          : std::uint16_t{0x100};
+    }
+  }
+};
+inline constexpr hex_table lower_hex{};
+
+// Value of a lowercase hex digit, or -1.
 constexpr int lower_hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+  const std::uint16_t v = lower_hex.value[static_cast<unsigned char>(c)];
+  return v == 0x100 ? -1 : v;
 }
 
 // An N-byte id: all-zero is the invalid id.
@@ -69,12 +81,14 @@ struct id_bytes {
   static constexpr bool parse_hex(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
     if (hex.size() != hex_size) return false;
     std::array<std::uint8_t, N> tmp{};
+    unsigned bad = 0;  // collects the 0x100 flag of any non-digit: one test at the end
     for (std::size_t i = 0; i < N; ++i) {
-      const int hi = lower_hex_value(hex[2 * i]);
-      const int lo = lower_hex_value(hex[2 * i + 1]);
-      if (hi < 0 || lo < 0) return false;
-      tmp[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+      const unsigned hi = lower_hex.value[static_cast<unsigned char>(hex[2 * i])];
+      const unsigned lo = lower_hex.value[static_cast<unsigned char>(hex[2 * i + 1])];
+      bad |= hi | lo;
+      tmp[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0f));
     }
+    if ((bad & 0x100) != 0) return false;
     out = tmp;
     return true;
   }
