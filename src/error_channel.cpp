@@ -74,6 +74,8 @@ std::string_view to_string(error_kind kind) noexcept {
       return "scope_disposal";
     case error_kind::cancel_callback:
       return "cancel_callback";
+    case error_kind::trace_export:
+      return "trace_export";
   }
   return "unknown";
 }
