@@ -17,10 +17,7 @@ add_library(asyncctx_trace_http
   src/trace_http/otlp_http_exporter.cpp)
 add_library(asyncctx::trace_http ALIAS asyncctx_trace_http)
 # Header-only and used in the sources only: not a dependency of the installed package.
-target_link_libraries(asyncctx_trace_http PUBLIC asyncctx::asio PRIVATE $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>)
-if(TARGET asyncctx::trace)
-  target_link_libraries(asyncctx_trace_http PUBLIC asyncctx::trace)
-endif()
+target_link_libraries(asyncctx_trace_http PUBLIC asyncctx::trace asyncctx::asio PRIVATE $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>)
 set_target_properties(asyncctx_trace_http PROPERTIES
   EXPORT_NAME trace_http
   POSITION_INDEPENDENT_CODE ON

@@ -1,6 +1,7 @@
 #include <asyncctx/detail/error_channel.hpp>
 #include <asyncctx/trace/http_url.hpp>
 #include <asyncctx/trace/otlp_http_exporter.hpp>
+#include <asyncctx/trace/suppress.hpp>
 #include <asyncctx/version.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,6 @@
 #include <stdexcept>
 
 #include "http_connection.hpp"
-#include "suppress.hpp"
 
 namespace asyncctx {
 inline namespace ASYNCCTX_ABI_NAMESPACE {
@@ -124,7 +124,7 @@ span_exporter::result otlp_http_exporter::export_spans(std::span<const span_data
   } idle_guard{st};
 
   // Nothing below may start a span: an instrumented HTTP client would trace the exporter.
-  return suppressed_run([&] {
+  return suppress([&] {
     const auto deadline = clock::now() + options_.timeout;
     std::string why;
     try {

@@ -2,6 +2,7 @@
 // sends, keep-alive, retries and Retry-After, final errors, partial_success, and a back end
 // that is down, slow or answers garbage.
 #include <asyncctx/trace/otlp_http_exporter.hpp>
+#include <asyncctx/trace/suppress.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -344,6 +345,21 @@ TEST(OtlpHttpExporter, ShutdownDuringABackoffWaitReturnsPromptly) {
   EXPECT_TRUE(exporter.shutdown(2s));
   ASSERT_EQ(exporting.wait_for(1s), std::future_status::ready);
   EXPECT_EQ(exporting.get(), span_exporter::result::failure);
+}
+
+TEST(OtlpHttpExporter, ItsOwnWorkRunsWithTracingSuppressed) {
+  // The report of a failed export is made inside the export's context: it sees the flag that
+  // keeps any instrumented code the exporter runs from starting spans.
+  test_backend backend([](const auto&) { return test_backend::answer(400); });
+  asyncctx_test::error_recorder errors(asyncctx::error_kind::trace_export, [] {
+    return std::string(asyncctx::trace::is_suppressed() ? "suppressed" : "traced");
+  });
+  otlp_http_exporter exporter(fast_options(backend));
+  EXPECT_FALSE(asyncctx::trace::is_suppressed());
+  EXPECT_EQ(exporter.export_spans(make_spans(1)), span_exporter::result::failure);
+  EXPECT_FALSE(asyncctx::trace::is_suppressed());  // only inside the export
+  ASSERT_EQ(errors.reports().size(), 1u);
+  EXPECT_EQ(errors.reports()[0].context, "suppressed");
 }
 
 TEST(OtlpHttpExporter, RefusesEndpointsItCannotReachAndInvalidHeaders) {
