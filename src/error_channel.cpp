@@ -76,6 +76,8 @@ std::string_view to_string(error_kind kind) noexcept {
       return "cancel_callback";
     case error_kind::trace_export:
       return "trace_export";
+    case error_kind::configuration:
+      return "configuration";
   }
   return "unknown";
 }
