@@ -18,8 +18,9 @@
 # registry. Progress goes to stderr; stdout carries only the printed path.
 #
 # Tools: node >= 20.6 with npm (installed from Debian when missing), python3 with venv, and
-# go >= the toolchain line of Jaeger's go.mod (go1.25.3 for v1.75.0). Debian 12's golang-go
-# (1.19) is too old, so go is not installed here: its absence is an error that says so.
+# go >= the go line of Jaeger's go.mod (1.24.6 for v1.75.0; GOTOOLCHAIN=local, so go never
+# fetches another toolchain). Debian 12's golang-go (1.19) is too old, so go is not installed
+# here: its absence is an error that says so.
 
 ASYNCCTX_JAEGER_MODULE=github.com/jaegertracing/jaeger
 ASYNCCTX_JAEGER_VERSION=v1.75.0
@@ -59,8 +60,9 @@ asyncctx_peer_js() {
       _asyncctx_peer_log "npm ci failed"
       return 1
     fi
-    rm -rf "$dir"
-    mv "$tmp" "$dir"
+    # Another run may have finished the same install meanwhile: keep the first one.
+    if [ ! -d "$dir/node_modules" ]; then rm -rf "$dir"; fi
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
     _asyncctx_peer_log "OpenTelemetry JS installed in $((SECONDS - start))s"
   fi
   echo "$dir"
@@ -99,7 +101,7 @@ asyncctx_peer_jaeger() {
   bin=$dir/bin/jaeger
   if [ ! -x "$bin" ]; then
     if ! command -v go >/dev/null; then
-      _asyncctx_peer_log "go is missing: Jaeger $ASYNCCTX_JAEGER_VERSION needs go >= 1.25.3 (Debian 12's golang-go is too old)"
+      _asyncctx_peer_log "go is missing: Jaeger $ASYNCCTX_JAEGER_VERSION needs go >= 1.24.6 (Debian 12's golang-go is too old)"
       return 1
     fi
     _asyncctx_peer_log "building Jaeger $ASYNCCTX_JAEGER_VERSION into $dir (several minutes)"
@@ -121,8 +123,9 @@ asyncctx_peer_jaeger() {
       _asyncctx_peer_log "building Jaeger failed"
       return 1
     fi
-    rm -rf "$tmp/src" "$dir"
-    mv "$tmp" "$dir"
+    rm -rf "$tmp/src"
+    if [ ! -x "$bin" ]; then rm -rf "$dir"; fi
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
     _asyncctx_peer_log "Jaeger built in $((SECONDS - start))s"
   fi
   echo "$bin"
