@@ -66,6 +66,10 @@ std::string_view to_string(error_kind kind) noexcept {
       return "spawned_task";
     case error_kind::pool_task:
       return "pool_task";
+    case error_kind::trace_export:
+      return "trace_export";
+    case error_kind::configuration:
+      return "configuration";
   }
   return "unknown";
 }

@@ -18,6 +18,9 @@ enum class error_kind {
   unhandled_rejection,  // a rejected future was dropped without anyone observing the rejection
   spawned_task,         // a task started with spawn() ended with an exception nobody awaits
   pool_task,            // a function posted to a thread_pool threw
+  trace_export,         // spans were lost or rejected: a full batch queue, a failed or timed-out export,
+                        // a partial_success answer, a throwing processor
+  configuration,        // a configuration value (an OTEL_* variable) was invalid and its default used
 };
 
 // The kind's name as it appears in the default report ("misuse", "hook_callback", ...).
