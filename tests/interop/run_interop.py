@@ -544,6 +544,16 @@ def check_payloads(dump_tool, peers, jaeger, workdir, report):
             status, body = http_request("POST", jaeger.endpoint + "/v1/traces", f.read(), {"content-type": content_type})
         report.check(status == 200, f"Jaeger's OTLP/HTTP receiver accepts our {content_type} payload",
                      f"status {status}: {body[:500]!r}")
+    # And stores what they say: each fixture span twice (once per payload), with its name, kind
+    # and parent.
+    with open(FIXTURE, encoding="utf-8") as f:
+        fixture_spans = json.load(f)["spans"]
+    for trace_id in sorted({s["trace_id"] for s in fixture_spans}):
+        expected = sorted((s["span_id"], s["parent_span_id"], s["name"], s["kind"]) for s in fixture_spans
+                          if s["trace_id"] == trace_id) * 2
+        stored = jaeger.wait_trace(trace_id, len(expected), 20)
+        report.equal(sorted((s["span_id"], s["parent_span_id"], s["name"], s["kind"]) for s in stored), sorted(expected),
+                     f"Jaeger stored the fixture's trace {trace_id} from both of our payloads (ids, parents, names, kinds)")
 
 
 # --- main --------------------------------------------------------------------------------
