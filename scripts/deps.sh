@@ -24,7 +24,8 @@ asyncctx_ensure_packages() {
 #   g++, cmake, ninja-build  compiler and build; every script configures with -G Ninja
 #   ccache                   compiler cache, picked up by CMakeLists.txt (asyncctx_ccache_env below)
 #   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
-ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev)
+#   libspdlog-dev, libfmt-dev  spdlog and {fmt}: asyncctx::log, which every example logs through
+ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev)
 
 # The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
 # bench/compare/run.
@@ -36,9 +37,12 @@ ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev)
 #   clang-format-16, clang-tidy  the format check (.clang-format needs 15 or later) and the lint (.clang-tidy)
 #   clang, libclang-rt-14-dev    the fuzz smoke runs: clang++ and its libFuzzer runtime (only
 #                                recommended by clang's packages; apt runs --no-install-recommends)
+#   nlohmann-json3-dev           the asyncctx::log tests parse every JSON line they write
+#   libboost-log1.81-dev         Boost.Log: asyncctx::log_boost and its tests
 ASYNCCTX_CHECK_PACKAGES=(
   libgtest-dev libgmock-dev "${ASYNCCTX_BENCH_PACKAGES[@]}"
   clang-format-16 clang-tidy clang libclang-rt-14-dev
+  nlohmann-json3-dev libboost-log1.81-dev
 )
 
 asyncctx_ccache_env() {
