@@ -54,6 +54,8 @@
 #include <thread>
 #include <vector>
 
+#include "request_trace_tree.hpp"
+
 namespace {
 
 namespace http = boost::beast::http;
@@ -90,6 +92,14 @@ void log_with_id(std::string_view msg) {
   std::fflush(stdout);
 }
 
+// Each request's spans as a tree (request_trace_tree.hpp), between the log lines.
+void print_trace_tree(std::string_view tree) {
+  if (g_quiet.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(g_out_mutex);
+  std::fwrite(tree.data(), 1, tree.size(), stdout);
+  std::fflush(stdout);
+}
+
 long elapsed_ms() {
   const auto* rc = asyncctx::asio::current_request();
   if (rc == nullptr) return -1;
@@ -98,6 +108,7 @@ long elapsed_ms() {
 
 // A nested coroutine: created inside the request's task, it inherits the request's context.
 asyncctx::task<std::string> render_greeting(std::string who) {
+  [[maybe_unused]] const auto span = demo::trace_tree::start("render greeting");
   log_with_id("nested coroutine");
   co_return "hello, " + who;
 }
@@ -114,6 +125,7 @@ asyncctx::task<http_response> handle(http_request req, boost::asio::io_context::
 
   co_await asyncctx::schedule_on(pool->get_executor());
   log_with_id("on a pool worker");
+  [[maybe_unused]] const auto pool_work = demo::trace_tree::start("pool work");
 
   // A named local, not a temporary in the co_await expression: GCC 12 mis-handles
   // conditional-expression temporaries passed to a coroutine inside co_await.
@@ -289,10 +301,12 @@ int main(int argc, char** argv) {
   g_quiet = s.quiet;
 
   try {
+    demo::trace_tree tracing(print_trace_tree);
     boost::asio::io_context ioc;
     asyncctx::thread_pool pool(2);
     asyncctx::asio::http_server_options options;
     options.request_context = s.context;
+    if (s.context) options.layers.push_back(tracing.layer());  // --no-context: the bare baseline
     const auto port = static_cast<unsigned short>(s.serve_port >= 0 ? s.serve_port : 0);
     const std::chrono::milliseconds delay(s.delay_ms);
     asyncctx::asio::http_server server(
