@@ -25,7 +25,9 @@ asyncctx_ensure_packages() {
 #   ccache                   compiler cache, picked up by CMakeLists.txt (asyncctx_ccache_env below)
 #   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
 #   libspdlog-dev, libfmt-dev  spdlog and {fmt}: asyncctx::log, which every example logs through
-ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev)
+#   nlohmann-json3-dev       JSON reading in asyncctx::trace_http (OTLP answers, the
+#                            trace_context_service body), otlp_payload_dump and its tests
+ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev nlohmann-json3-dev)
 
 # The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
 # bench/compare/run.
