@@ -15,6 +15,8 @@
 //     (is_valid_request_id), otherwise a newly generated one; an invalid value is never used;
 //   * X-Request-ID echoed in the response (overriding any the handler set, so that the header
 //     always names the context the request ran in).
+//   * whatever the server's layers (options.layers, asyncctx/asio/http_layer.hpp) bind around
+//     the handler, with their on_response / on_end calls in the same context.
 // Failures never escape: a handler that throws gets the client a 500 (the exception goes to
 // options.on_handler_error, called in the request's context) and the connection carries on;
 // malformed HTTP gets a 400 (413 / 431 for the size limits) and the connection is closed.
@@ -26,6 +28,13 @@
 //   * coroutine:      asyncctx::task<http_response>(http_request) — the task is created in the
 //                     request's context (so it keeps it across every co_await, on any thread)
 //                     and started at once; an exception leaving it is a 500.
+//
+// Disconnects: while a callback-style or coroutine handler has not answered, the session keeps
+// a read on the socket, so that a client that closes or resets its connection ends the request
+// at once (layers get on_end(connection_lost), which http_cancellation_layer turns into the
+// cancellation of the request's context). Bytes of a pipelined next request read meanwhile
+// are kept for it (up to header_limit; past that the session stops watching). A client that
+// half-closes its side after sending a request counts as gone.
 //
 // Internal I/O (reads, writes, accepts) is always started in the base context, so with the
 // asyncctx::asio handler-tracking hook nothing of a request is held by the connection after
@@ -39,12 +48,15 @@
 // io_context, as for any Asio I/O object.
 #pragma once
 
+#include <asyncctx/asio/http_layer.hpp>
 #include <asyncctx/asio/request_context.hpp>
 #include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 #include <asyncctx/spawn.hpp>
 #include <asyncctx/task.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -74,9 +86,6 @@ namespace asyncctx {
 inline namespace ASYNCCTX_ABI_NAMESPACE {
 namespace asio {
 
-using http_request = boost::beast::http::request<boost::beast::http::string_body>;
-using http_response = boost::beast::http::response<boost::beast::http::string_body>;
-
 struct http_server_options {
   // false: requests run without a request context and get no X-Request-ID (the baseline of
   // the requests/s benchmark, bench/http_rps.sh).
@@ -90,6 +99,9 @@ struct http_server_options {
   // sees the request id). Empty: one line on stderr. May be called from several io / pool
   // threads at once; an exception it throws is ignored.
   std::function<void(std::exception_ptr)> on_handler_error;
+  // Run around every request, [0] outermost (asyncctx/asio/http_layer.hpp): what a request
+  // carries beyond its request_context (a span, a deadline, a scope).
+  std::vector<std::shared_ptr<http_layer>> layers{};
 };
 
 namespace detail {
@@ -121,7 +133,7 @@ class http_responder {
   ~http_responder() { abandon(); }
 
   // Sends `res` (the first call only). Returns false when nothing was sent: the responder was
-  // already used, or the request had been answered otherwise.
+  // already used, the request had been answered otherwise, or its connection was closed.
   bool operator()(http_response res);
 
   // Reports `error` as a handler failure (options.on_handler_error, in the current context)
@@ -203,6 +215,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       : stream_(std::move(socket)), executor_(stream_.get_executor()), state_(std::move(state)) {}
 
   ~http_session() {
+    end_request(http_request_outcome::connection_lost);
     std::lock_guard lock(state_->mutex);
     state_->sessions.erase(this);
   }
@@ -237,6 +250,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
  private:
   void do_read() {
+    if (watching_) {
+      // The disconnect watch is being stopped (write): read once it has completed.
+      after_watch_ = after_watch::read;
+      return;
+    }
     parser_.emplace();
     parser_->body_limit(state_->options.body_limit);
     parser_->header_limit(state_->options.header_limit);
@@ -292,7 +310,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     const std::uint64_t seq = ++seq_;
     if (!state_->options.request_context) {
       id_.clear();
-      invoke(std::move(req), seq);
+      enter_layers(std::move(req), seq);
       return;
     }
     request_context rc =
@@ -300,7 +318,57 @@ class http_session : public std::enable_shared_from_this<http_session> {
     id_ = rc.id;
     // base.run installs the server's base context whatever the thread had, then the request
     // context is added on top: a fresh context per request.
-    state_->base.run([&] { request_variable().run(std::move(rc), [&] { invoke(std::move(req), seq); }); });
+    state_->base.run([&] { request_variable().run(std::move(rc), [&] { enter_layers(std::move(req), seq); }); });
+  }
+
+  // Runs the layers around invoke(), outermost first. Without layers, nothing is captured
+  // (the request costs what it did before layers existed).
+  void enter_layers(http_request&& req, std::uint64_t seq) {
+    if (state_->options.layers.empty()) return invoke(std::move(req), seq);
+    handler_entered_ = false;
+    layer_answered_ = false;
+    enter_layer(0, req, seq);
+  }
+
+  void enter_layer(std::size_t index, http_request& req, std::uint64_t seq) {
+    const auto& layers = state_->options.layers;
+    if (index == layers.size()) {
+      // The handler's context: what on_response and on_end run in.
+      request_snapshot_.emplace();
+      in_request_ = true;
+      handler_entered_ = true;
+      invoke(std::move(req), seq);
+      return;
+    }
+    try {
+      layers[index]->around_request(req, [&] { enter_layer(index + 1, req, seq); });
+    } catch (...) {
+      state_->report_handler_error(std::current_exception());
+      // Thrown before the handler ran: the request still gets its one answer (once, however
+      // many layers throw on the way out).
+      if (!handler_entered_ && !layer_answered_) {
+        layer_answered_ = true;
+        write(make_error_response(boost::beast::http::status::internal_server_error, "internal server error"));
+      }
+    }
+  }
+
+  // Calls every layer's on_end (innermost first) once for the current request, in its
+  // context, then lets go of that context.
+  void end_request(http_request_outcome outcome) noexcept {
+    if (!in_request_) return;
+    in_request_ = false;
+    const auto& layers = state_->options.layers;
+    request_snapshot_->run([&] {
+      for (std::size_t i = layers.size(); i-- > 0;) {
+        try {
+          layers[i]->on_end(outcome);
+        } catch (...) {
+          state_->report_handler_error(std::current_exception());
+        }
+      }
+    });
+    request_snapshot_.reset();
   }
 
   void invoke(http_request&& req, std::uint64_t seq) {
@@ -322,15 +390,71 @@ class http_session : public std::enable_shared_from_this<http_session> {
       state_->report_handler_error(std::current_exception());
       answer(seq, make_error_response(boost::beast::http::status::internal_server_error, "internal server error"));
     }
+    // Not answered yet (the answer would be queued behind us on the strand): watch for the
+    // client going away meanwhile.
+    if (pending_.load(std::memory_order_acquire) == seq) watch_for_disconnect();
+  }
+
+  // --- the disconnect watch (strand only) ------------------------------------------------
+  // Invariant: watching_ while the watch read is outstanding; it is the only read then, and
+  // do_read and linger wait for it (after_watch_). The read goes on the socket itself, without the
+  // stream's timeout, and is stopped through its own cancellation slot, never by closing.
+
+  void watch_for_disconnect() {
+    watching_ = true;
+    state_->base.run([&] {
+      stream_.socket().async_read_some(
+          buffer_.prepare(4096),
+          boost::asio::bind_cancellation_slot(
+              watch_signal_.slot(),
+              [self = shared_from_this()](boost::beast::error_code ec, std::size_t n) { self->on_watch(ec, n); }));
+    });
+  }
+
+  void stop_watching() {
+    if (watching_) watch_signal_.emit(boost::asio::cancellation_type::terminal);
+  }
+
+  void on_watch(boost::beast::error_code ec, std::size_t n) {
+    watching_ = false;
+    if (!ec) {
+      buffer_.commit(n);  // the start of a pipelined request: kept for do_read
+      if (pending_.load(std::memory_order_acquire) != 0 && buffer_.size() < state_->options.header_limit) {
+        return watch_for_disconnect();
+      }
+    } else if (ec != boost::asio::error::operation_aborted && stream_.socket().is_open()) {
+      return do_close();  // closed or reset by the client while its request was pending
+    }
+    switch (std::exchange(after_watch_, after_watch::nothing)) {
+      case after_watch::read:
+        return do_read();
+      case after_watch::linger:
+        return linger();
+      case after_watch::nothing:
+        return;
+    }
   }
 
   void write(http_response&& res) {
+    stop_watching();
     // The request decides persistence (RFC 9112 section 9.3: keep_alive_ is Beast's reading
     // of its version and Connection header). The handler can only end the connection, with
     // an explicit "Connection: close"; the response's own keep_alive() is no request for
     // anything, since a 1.0 response without a Connection header reads as "close" there.
     const bool handler_closes =
         boost::beast::http::token_list(res[boost::beast::http::field::connection]).exists("close");
+    if (in_request_) {
+      request_snapshot_->run([&] {
+        const auto& layers = state_->options.layers;
+        for (std::size_t i = layers.size(); i-- > 0;) {
+          try {
+            layers[i]->on_response(res);
+          } catch (...) {
+            state_->report_handler_error(std::current_exception());
+          }
+        }
+      });
+    }
     res.version(version_);
     close_after_write_ = !(keep_alive_ && !handler_closes && !state_->stopped.load(std::memory_order_relaxed));
     res.keep_alive(!close_after_write_);
@@ -346,6 +470,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   void on_write(boost::beast::error_code ec, std::size_t /*bytes*/) {
     res_ = {};  // free the body now, not at the next response
+    end_request(ec ? http_request_outcome::connection_lost : http_request_outcome::responded);
     if (ec) return do_close();
     if (close_after_write_) return linger();
     do_read();
@@ -355,6 +480,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // until it closes or a second passes, so that closing with unread input does not reset the
   // connection and destroy the response before the client reads it.
   void linger() {
+    if (watching_) {
+      after_watch_ = after_watch::linger;
+      return;
+    }
     boost::beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
     buffer_.consume(buffer_.size());
@@ -370,6 +499,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   void do_close() {
+    // A request still being handled can no longer be answered: its responder says so.
+    pending_.store(0, std::memory_order_release);
+    end_request(http_request_outcome::connection_lost);
     boost::beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -388,6 +520,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
   std::size_t lingered_ = 0;
   std::uint64_t seq_ = 0;
   std::atomic<std::uint64_t> pending_{0};
+  // The layers' view of the current request (strand only): in_request_ from the handler's
+  // entry until on_end; request_snapshot_ is the handler's context meanwhile.
+  std::optional<asyncctx::snapshot> request_snapshot_;
+  bool in_request_ = false;
+  bool handler_entered_ = false;
+  bool layer_answered_ = false;
+  // The disconnect watch (see watch_for_disconnect).
+  boost::asio::cancellation_signal watch_signal_;
+  bool watching_ = false;
+  enum class after_watch : unsigned char { nothing, read, linger };
+  after_watch after_watch_ = after_watch::nothing;
 };
 
 inline void start_accept(const std::shared_ptr<http_server_state>& st) {
@@ -510,12 +653,15 @@ class http_server {
       }
     }
     try {
+      // The sessions' closes are queued before the acceptor's: a session waiting for its
+      // handler has no operation outstanding, so once the accept is cancelled the io_context
+      // could run out of work (and return from run()) before a close queued after it.
+      for (auto& s : live) s->close();
       boost::asio::post(state_->acceptor.get_executor(), [st = state_] {
         boost::beast::error_code ignored;
         st->acceptor.close(ignored);
         st->retry.cancel();
       });
-      for (auto& s : live) s->close();
     } catch (...) {
       // Out of memory while stopping: the connections end with the io_context.
     }
