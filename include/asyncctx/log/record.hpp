@@ -96,30 +96,38 @@ inline void append_raw(record_buffer& buf, const void* p, std::size_t n) {
   buf.append(c, c + n);
 }
 
-// Key checked by the caller.
-inline void encode_head(record_buffer& buf, field_type t, std::string_view key) {
-  const char head[2] = {static_cast<char>(t), static_cast<char>(key.size())};
-  append_raw(buf, head, 2);
-  append_raw(buf, key.data(), key.size());
+// Grows `buf` by n bytes (one capacity check) and returns where they go.
+inline char* grow(record_buffer& buf, std::size_t n) {
+  const std::size_t at = buf.size();
+  buf.resize(at + n);
+  return buf.data() + at;
+}
+
+// Writes the head of a field (type, key length, key) at `p`; returns the end. Key checked by
+// the caller (1-64 bytes).
+inline char* put_head(char* p, field_type t, std::string_view key) noexcept {
+  p[0] = static_cast<char>(t);
+  p[1] = static_cast<char>(key.size());
+  std::memcpy(p + 2, key.data(), key.size());
+  return p + 2 + key.size();
 }
 
 inline void encode_string(record_buffer& buf, std::string_view key, std::string_view v) {
-  encode_head(buf, field_type::string, key);
   const auto n = static_cast<std::uint32_t>(v.size() > UINT32_MAX ? UINT32_MAX : v.size());
-  append_raw(buf, &n, sizeof n);
-  append_raw(buf, v.data(), n);
+  char* p = put_head(grow(buf, 2 + key.size() + 4 + n), field_type::string, key);
+  std::memcpy(p, &n, 4);
+  if (n != 0) std::memcpy(p + 4, v.data(), n);
 }
 
 template <class T>
 inline void encode_scalar(record_buffer& buf, field_type t, std::string_view key, T v) {
-  encode_head(buf, t, key);
-  append_raw(buf, &v, sizeof v);
+  char* p = put_head(grow(buf, 2 + key.size() + sizeof v), t, key);
+  std::memcpy(p, &v, sizeof v);
 }
 
 inline void encode_bool(record_buffer& buf, std::string_view key, bool v) {
-  encode_head(buf, field_type::boolean, key);
-  const char b = v ? 1 : 0;
-  append_raw(buf, &b, 1);
+  char* p = put_head(grow(buf, 2 + key.size() + 1), field_type::boolean, key);
+  *p = v ? 1 : 0;
 }
 
 ASYNCCTX_API void encode_field(record_buffer& buf, const field& f);
