@@ -6,6 +6,7 @@
 #include <asyncctx/detail/cancel_node.hpp>
 #include <asyncctx/detail/deadline_timer.hpp>
 #include <asyncctx/detail/error_channel.hpp>
+#include <asyncctx/detail/execution_state.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -87,6 +88,9 @@ class deadline_service {
 
  private:
   void run() noexcept {
+    // This thread never ends, so a block cache of its own would never be freed: what it
+    // releases (nodes and frames made on other threads) goes straight back to operator delete.
+    execution_state::here().blocks().thread_exiting = true;
     std::unique_lock lock(mutex_);
     for (;;) {
       if (heap_.empty()) {

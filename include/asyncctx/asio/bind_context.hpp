@@ -166,6 +166,9 @@ class async_result<::asyncctx::asio::context_binder<T>, Signatures...>
         }
       }
       cancellation::forward_from(handler, link);
+      if constexpr (requires { init.get_executor(); }) {
+        link->set_executor(boost::asio::get_associated_executor(handler, init.get_executor()));
+      }
       std::forward<Init>(init)(binder(context_, std::forward<Handler>(handler), link), std::forward<Args>(args)...);
       cancellation::arm(link);
     }

@@ -21,23 +21,29 @@
 // (the handler is being invoked) nothing is emitted and the slot is cleared, so a late
 // cancellation never reaches an operation that has completed. The context callback holds a
 // weak reference: it never keeps an operation's state alive.
-// Thread-safety: emit may run on any thread (the cancelling one: a cancel_handle's caller, the
-// deadline timer's thread), concurrently with the operation's completion on its I/O thread.
-// Asio's cancellation handlers of timers, sockets and co_spawn lock their service (or
-// dispatch to the coroutine's executor) for this. As with any cancellation emitted from another
-// thread, an I/O object must not be destroyed while one of its operations is outstanding and
-// its context is being cancelled (destroying a timer there races with the timer's handler).
+// Thread-safety: the context is cancelled on any thread (a cancel_handle's caller, the deadline
+// timer's thread); the emission itself is posted to the operation's executor (the handler's
+// associated executor, else the I/O object's), as Asio requires of cancellation signals:
+// composed operations (async_read, async_write) read their cancellation state between steps
+// on that executor. So, as for any Asio cancellation, an operation on an io_context run by
+// several threads needs a strand to be cancelled safely. The emission and the completion are
+// serialised by `mutex_`. Do not destroy an I/O object while one of its operations is
+// outstanding and a cancellation of its context is on the way (an emission queued before the
+// object's destruction would reach a timer that is gone), as with any emission.
 #pragma once
 
 #include <asyncctx/detail/cancel_node.hpp>
 #include <asyncctx/detail/frame.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/post.hpp>
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -47,7 +53,7 @@ namespace asio::detail {
 
 namespace core = ::asyncctx::detail;
 
-class operation_cancellation {
+class operation_cancellation : public std::enable_shared_from_this<operation_cancellation> {
  public:
   // The cancellation of an operation started in `context`, or null when that context cannot be
   // cancelled.
@@ -63,6 +69,12 @@ class operation_cancellation {
   ~operation_cancellation() { disarm(); }
 
   boost::asio::cancellation_slot slot() noexcept { return signal_.slot(); }
+
+  // Where emissions go (before arm()): the operation's executor.
+  template <class Executor>
+  void set_executor(const Executor& ex) {
+    executor_.emplace(ex);
+  }
   bool context_cancelled() const noexcept { return node_->cancelled(); }
 
   // Call after the initiation: from now on the context's cancellation is emitted; when the
@@ -71,7 +83,7 @@ class operation_cancellation {
     auto cb = std::make_unique<core::cancel_callback>();
     cb->in_context = false;
     cb->fn = [weak = std::weak_ptr<operation_cancellation>(self)] {
-      if (auto op = weak.lock()) op->emit(boost::asio::cancellation_type::terminal);
+      if (auto op = weak.lock()) op->emit_on_executor(boost::asio::cancellation_type::terminal);
     };
     core::cancel_callback* raw = nullptr;
     {
@@ -82,6 +94,14 @@ class operation_cancellation {
     }
     core::add_callback(self->node_.get(), raw);
     core::release_callback(raw);
+  }
+
+  // Emits `type` on the operation's executor (at once when it has none).
+  void emit_on_executor(boost::asio::cancellation_type type) {
+    if (!executor_) return emit(type);
+    boost::asio::post(*executor_, [weak = weak_from_this(), type] {
+      if (auto op = weak.lock()) op->emit(type);
+    });
   }
 
   // Emits `type` unless the operation has completed.
@@ -130,6 +150,7 @@ class operation_cancellation {
   }
 
   std::mutex mutex_;
+  std::optional<boost::asio::any_io_executor> executor_;  // set before arm(), then read only
   boost::asio::cancellation_signal signal_;
   bool done_ = false;
   core::cancel_ref node_;

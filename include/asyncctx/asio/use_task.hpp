@@ -180,6 +180,9 @@ class use_task_awaitable<Initiation, void(Args...), InitArgs...> {
     std::shared_ptr<operation_cancellation> cancellation;
     context.run([&] {
       cancellation = operation_cancellation::for_context(asyncctx::detail::current_frame());
+      if constexpr (requires { initiation.get_executor(); }) {
+        if (cancellation) cancellation->set_executor(initiation.get_executor());
+      }
       task_handler<std::decay_t<Args>...> handler(&slot_, cancellation);
       asyncctx::detail::async_ids_scope ids(exec_id, trigger_id);
       std::apply([&](auto&&... a) { std::move(initiation)(std::move(handler), std::move(a)...); }, std::move(args));
