@@ -154,13 +154,17 @@ class use_task_awaitable<Initiation, void(Args...), InitArgs...> {
 
   // In a context already cancelled, an operation that reports errors is not started.
   bool await_ready() noexcept {
-    if constexpr (completion::has_error && std::is_default_constructible_v<std::tuple<std::decay_t<Args>...>> &&
-                  std::is_same_v<std::tuple_element_t<0, std::tuple<std::decay_t<Args>...>>,
-                                 boost::system::error_code>) {
-      if (context_.run([] { return asyncctx::cancelled(); })) {
-        slot_.result.emplace();
-        std::get<0>(*slot_.result) = boost::asio::error::operation_aborted;
-        return true;
+    // Nested: naming tuple_element_t<0, ...> of an empty tuple (a post's void() completion) is
+    // ill-formed even where && would not evaluate it.
+    if constexpr (completion::has_error && sizeof...(Args) > 0) {
+      if constexpr (std::is_default_constructible_v<std::tuple<std::decay_t<Args>...>> &&
+                    std::is_same_v<std::tuple_element_t<0, std::tuple<std::decay_t<Args>...>>,
+                                   boost::system::error_code>) {
+        if (context_.run([] { return asyncctx::cancelled(); })) {
+          slot_.result.emplace();
+          std::get<0>(*slot_.result) = boost::asio::error::operation_aborted;
+          return true;
+        }
       }
     }
     return false;
