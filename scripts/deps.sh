@@ -24,7 +24,9 @@ asyncctx_ensure_packages() {
 #   g++, cmake, ninja-build  compiler and build; every script configures with -G Ninja
 #   ccache                   compiler cache, picked up by CMakeLists.txt (asyncctx_ccache_env below)
 #   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
-ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev)
+#   libsqlite3-dev           SQLite: the todo service's database (examples/todo_service)
+#   nlohmann-json3-dev       JSON: the todo service's bodies
+ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libsqlite3-dev nlohmann-json3-dev)
 
 # The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
 # bench/compare/run.
