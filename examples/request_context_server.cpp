@@ -1,32 +1,38 @@
 // The request-id logger of Node's AsyncLocalStorage documentation made real: a
-// Beast HTTP server on 127.0.0.1 whose every request runs in its own context, and a logger
-// that takes the request id from that context — never from a parameter.
+// Beast HTTP server on 127.0.0.1 whose every request runs in its own context, logging through
+// asyncctx::log and spdlog: every line carries the request's id, method and path, taken from
+// the context by the library's request field provider, never passed as a parameter.
 //
 // Each request waits on a steady_timer, hops to an asyncctx::thread_pool worker and awaits a
 // nested coroutine before it answers; the clients (in this process, concurrent) send the
-// sequential ids of Node's example as X-Request-ID, so the interleaving is that example's:
+// sequential ids of Node's example as X-Request-ID, so the interleaving is that example's
+// (--log-format text; `time=...` left out here):
 //
-//   0: start GET /hello?client=0  [io]
-//   1: start GET /hello?client=1  [io]
-//   0: timer fired  [io]
-//   0: on a pool worker  [pool]
-//   0: nested coroutine  [pool]
-//   0: finish 200 after 50 ms  [pool]
-//   1: timer fired  [io]
+//   level=info logger=demo msg="start GET /hello?client=0" request_id=0 method=GET path=/hello thread=io
+//   level=info logger=demo msg="start GET /hello?client=1" request_id=1 method=GET path=/hello thread=io
+//   level=info logger=demo msg="timer fired" request_id=0 method=GET path=/hello thread=io
+//   level=info logger=demo msg="on a pool worker" request_id=0 method=GET path=/hello thread=pool
+//   level=info logger=demo msg="nested coroutine" request_id=0 method=GET path=/hello thread=pool
+//   level=info logger=demo msg="finish 200 after 50 ms" request_id=0 method=GET path=/hello thread=pool
 //   ...
-//   1: finish 200 after 51 ms  [pool]
 //
 // One more client sends an invalid X-Request-ID: the server never uses it and logs under an
-// id of its own, which the response echoes.
+// id of its own, which the response echoes. The summary counts the log lines that carry a
+// request id (all of them: every line is logged while serving a request).
 //
 //   request_context_server                    demo: serve the clients, print a summary, exit
 //   request_context_server --serve PORT       serve on 127.0.0.1:PORT until SIGINT / SIGTERM
 //   options: --clients N (demo, default 3)  --delay-ms N (timer, default 50; 0 with --serve)
 //            --threads N (io threads, default 1)  --quiet (no per-request lines)
+//            --log-format json|text (default text)
 //            --no-context (the same server without the request-context wrapper: the baseline
-//            of bench/http_rps.sh; log lines then show "-")
+//            of bench/http_rps.sh; log lines then carry no request id)
 #include <asyncctx/asio/http_server.hpp>
 #include <asyncctx/asio/use_task.hpp>
+#include <asyncctx/log/field_provider.hpp>
+#include <asyncctx/log/logger.hpp>
+#include <asyncctx/log/record.hpp>
+#include <asyncctx/log/spdlog_formatter.hpp>
 #include <asyncctx/schedule_on.hpp>
 #include <asyncctx/sync_wait.hpp>
 #include <asyncctx/task.hpp>
@@ -54,6 +60,10 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
 namespace {
 
 namespace http = boost::beast::http;
@@ -68,27 +78,53 @@ struct settings {
   int threads = 1;
   bool quiet = false;
   bool context = true;
+  asyncctx::log::line_format log_format = asyncctx::log::line_format::text;
 };
 
-// The thread a line was logged on, to show the request id following the hops.
+// The thread a line was logged on, to show the request id following the hops (a field added
+// by the provider registered in main).
 thread_local const char* t_thread_name = "pool";  // io and main threads set their own
 
-std::mutex g_out_mutex;
-std::atomic<bool> g_quiet{false};
-std::atomic<int> g_lines{0};
-std::atomic<int> g_lines_without_id{0};
+// Writes each line to stdout (unless quiet), flushed, and counts the lines and those whose
+// record carries a request_id field.
+class demo_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit demo_sink(bool quiet) : quiet_(quiet) {}
+  int lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  int lines_with_request_id() {
+    std::lock_guard lock(mutex_);
+    return with_id_;
+  }
 
-// logWithId of Node's example: the id comes from the current context.
-void log_with_id(std::string_view msg) {
-  const asyncctx::asio::request_context* rc = asyncctx::asio::current_request();
-  g_lines.fetch_add(1, std::memory_order_relaxed);
-  if (rc == nullptr) g_lines_without_id.fetch_add(1, std::memory_order_relaxed);
-  if (g_quiet.load(std::memory_order_relaxed)) return;
-  std::lock_guard lock(g_out_mutex);
-  std::printf("%s: %.*s  [%s]\n", rc != nullptr ? rc->id.c_str() : "-", static_cast<int>(msg.size()), msg.data(),
-              t_thread_name);
-  std::fflush(stdout);
-}
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    ++lines_;
+    record_.decode_payload(std::string_view(msg.payload.data(), msg.payload.size()));
+    for (const asyncctx::log::field_view& f : record_.fields()) {
+      if (f.key == "request_id") {
+        ++with_id_;
+        break;
+      }
+    }
+    if (quiet_) return;
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  void flush_() override { std::fflush(stdout); }
+
+ private:
+  bool quiet_;
+  int lines_ = 0;
+  int with_id_ = 0;
+  asyncctx::log::record_view record_;
+};
+
+std::shared_ptr<demo_sink> g_sink;
 
 long elapsed_ms() {
   const auto* rc = asyncctx::asio::current_request();
@@ -98,7 +134,7 @@ long elapsed_ms() {
 
 // A nested coroutine: created inside the request's task, it inherits the request's context.
 asyncctx::task<std::string> render_greeting(std::string who) {
-  log_with_id("nested coroutine");
+  asyncctx::log::info("nested coroutine");
   co_return "hello, " + who;
 }
 
@@ -106,14 +142,14 @@ asyncctx::task<std::string> render_greeting(std::string who) {
 // passes the request id around.
 asyncctx::task<http_response> handle(http_request req, boost::asio::io_context::executor_type io,
                                      asyncctx::thread_pool* pool, std::chrono::milliseconds delay) {
-  log_with_id("start " + std::string(req.method_string()) + " " + std::string(req.target()));
+  asyncctx::log::info("start {} {}", std::string_view(req.method_string()), std::string_view(req.target()));
 
   boost::asio::steady_timer timer(io, delay);
   co_await timer.async_wait(asyncctx::asio::use_task);
-  log_with_id("timer fired");
+  asyncctx::log::info("timer fired");
 
   co_await asyncctx::schedule_on(pool->get_executor());
-  log_with_id("on a pool worker");
+  asyncctx::log::info("on a pool worker");
 
   // A named local, not a temporary in the co_await expression: GCC 12 mis-handles
   // conditional-expression temporaries passed to a coroutine inside co_await.
@@ -124,7 +160,7 @@ asyncctx::task<http_response> handle(http_request req, boost::asio::io_context::
   http_response res{http::status::ok, req.version()};
   res.set(http::field::content_type, "text/plain");
   res.body() = std::move(body) + "\n";
-  log_with_id("finish 200 after " + std::to_string(elapsed_ms()) + " ms");
+  asyncctx::log::info("finish 200 after {} ms", elapsed_ms());
   co_return res;
 }
 
@@ -212,10 +248,11 @@ int run_demo(const settings& s, asyncctx::asio::http_server& server, boost::asio
                 r.body.c_str());
   }
   const int total = static_cast<int>(results.size());
-  std::printf("  %d/%d answered 200, %d/%d echoed the right id, %d log lines, %d without a request id, %.0f ms\n", ok,
-              total, echoed, total, g_lines.load(), g_lines_without_id.load(),
-              std::chrono::duration<double, std::milli>(took).count());
-  const bool good = ok == total && echoed == total && (g_lines_without_id.load() == 0 || !s.context);
+  const int lines = g_sink->lines();
+  const int with_id = g_sink->lines_with_request_id();
+  std::printf("  %d/%d answered 200, %d/%d echoed the right id, %d log lines, %d with a request id, %.0f ms\n", ok,
+              total, echoed, total, lines, with_id, std::chrono::duration<double, std::milli>(took).count());
+  const bool good = ok == total && echoed == total && lines > 0 && (with_id == lines || !s.context);
   return good ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -238,7 +275,7 @@ int run_serve(const settings& s, asyncctx::asio::http_server& server, boost::asi
   t_thread_name = "io";
   ioc.run();
   for (auto& t : threads) t.join();
-  std::printf("stopped: %d log lines\n", g_lines.load());
+  std::printf("stopped: %d log lines, %d with a request id\n", g_sink->lines(), g_sink->lines_with_request_id());
   return EXIT_SUCCESS;
 }
 
@@ -278,15 +315,35 @@ int main(int argc, char** argv) {
       s.quiet = true;
     } else if (a == "--no-context") {
       s.context = false;
+    } else if (a == "--log-format") {
+      const std::string_view f = value();
+      if (f == "json") {
+        s.log_format = asyncctx::log::line_format::json;
+      } else if (f == "text") {
+        s.log_format = asyncctx::log::line_format::text;
+      } else {
+        std::fprintf(stderr, "--log-format: json or text, not %.*s\n", static_cast<int>(f.size()), f.data());
+        return 2;
+      }
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--serve PORT] [--clients N] [--delay-ms N] [--threads N] [--quiet] [--no-context]\n",
+                   "usage: %s [--serve PORT] [--clients N] [--delay-ms N] [--threads N] [--quiet] [--no-context] "
+                   "[--log-format json|text]\n",
                    argv[0]);
       return a == "--help" || a == "-h" ? EXIT_SUCCESS : 2;
     }
   }
   if (s.delay_ms < 0) s.delay_ms = s.serve_port >= 0 ? 0 : 50;
-  g_quiet = s.quiet;
+
+  // The log: spdlog's default logger, writing through the demo's sink in the chosen format;
+  // every asyncctx::log call adds the request's fields (the built-in request provider) and
+  // the thread's name (this provider).
+  g_sink = std::make_shared<demo_sink>(s.quiet);
+  auto logger = std::make_shared<spdlog::logger>("demo", g_sink);
+  asyncctx::log::configure(*logger, s.log_format);
+  spdlog::set_default_logger(logger);
+  asyncctx::log::add_field_provider("thread",
+                                    [](asyncctx::log::field_writer& out) { out.add("thread", t_thread_name); });
 
   try {
     boost::asio::io_context ioc;

@@ -24,9 +24,11 @@ asyncctx_ensure_packages() {
 #   g++, cmake, ninja-build  compiler and build; every script configures with -G Ninja
 #   ccache                   compiler cache, picked up by CMakeLists.txt (asyncctx_ccache_env below)
 #   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
+#   libspdlog-dev, libfmt-dev  spdlog and {fmt}: asyncctx::log, which every example logs through
 #   libsqlite3-dev           SQLite: the todo service's database (examples/todo_service)
 #   nlohmann-json3-dev       JSON: the todo service's bodies
-ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libsqlite3-dev nlohmann-json3-dev)
+ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev libsqlite3-dev
+  nlohmann-json3-dev)
 
 # The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
 # bench/compare/run.
@@ -38,9 +40,12 @@ ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev)
 #   clang-format-16, clang-tidy  the format check (.clang-format needs 15 or later) and the lint (.clang-tidy)
 #   clang, libclang-rt-14-dev    the fuzz smoke runs: clang++ and its libFuzzer runtime (only
 #                                recommended by clang's packages; apt runs --no-install-recommends)
+#   nlohmann-json3-dev           the asyncctx::log tests parse every JSON line they write
+#   libboost-log1.81-dev         Boost.Log: asyncctx::log_boost and its tests
 ASYNCCTX_CHECK_PACKAGES=(
   libgtest-dev libgmock-dev "${ASYNCCTX_BENCH_PACKAGES[@]}"
   clang-format-16 clang-tidy clang libclang-rt-14-dev
+  nlohmann-json3-dev libboost-log1.81-dev
 )
 
 asyncctx_ccache_env() {

@@ -9,6 +9,8 @@
 #   GCC 12 Release suite (static, examples and benchmarks built); install it, build the
 #     consumers through find_package and pkg-config;
 #   clang 14 Release suite with a shared libasyncctx.so; install it, the same consumers;
+#   interop against real peers: OpenTelemetry JS and Python and a Jaeger, pinned and cached
+#     by scripts/peers.sh, with the Release step's trace_context_service and otlp_payload_dump;
 #   fuzz smoke runs (libFuzzer).
 # Every step runs even when an earlier one failed (unless --fail-fast); the end lists the
 # time of each step and the failed ones, and the exit status is 1 if any failed.
@@ -18,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 source scripts/deps.sh
+source scripts/peers.sh
 
 long=0
 fail_fast=0
@@ -140,7 +143,8 @@ step_format() {
 # with one configure line; explicitly requested, it stops the configure step instead.
 step_core_only() {
   local hide=(-DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON -DCMAKE_DISABLE_FIND_PACKAGE_GTest=ON
-    -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON)
+    -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON -DCMAKE_DISABLE_FIND_PACKAGE_spdlog=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_fmt=ON)
   local log expect opt
   rm -rf build/core-only
   if ! log=$(cmake -S . -B build/core-only "${hide[@]}" 2>&1); then
@@ -150,7 +154,8 @@ step_core_only() {
   grep '^-- asyncctx' <<<"$log"
   for expect in "asyncctx: Boost >= 1.81 not found: asyncctx::asio" \
     "asyncctx: GoogleTest not found: the tests are skipped" \
-    "asyncctx: Google Benchmark not found: the benchmarks are skipped"; do
+    "asyncctx: Google Benchmark not found: the benchmarks are skipped" \
+    "asyncctx: spdlog or fmt not found: asyncctx::log, its tests and benchmarks are skipped"; do
     if [ "$(grep -cF -- "$expect" <<<"$log")" -ne 1 ]; then
       echo "expected exactly one configure line starting with: $expect"
       return 1
@@ -169,7 +174,7 @@ step_core_only() {
     return 1
   fi
   echo "core built and installed without Boost, GoogleTest and Google Benchmark"
-  for opt in ASYNCCTX_WITH_ASIO ASYNCCTX_BUILD_TESTS ASYNCCTX_BUILD_BENCH; do
+  for opt in ASYNCCTX_WITH_ASIO ASYNCCTX_WITH_LOG ASYNCCTX_BUILD_TESTS ASYNCCTX_BUILD_BENCH; do
     rm -rf "build/core-only-$opt"
     if log=$(cmake -S . -B "build/core-only-$opt" "${hide[@]}" "-D$opt=ON" 2>&1); then
       echo "-D$opt=ON configured although its dependency is missing"
@@ -245,6 +250,27 @@ step_shared_clang_install() {
   readelf -d "$so" | grep SONAME
 }
 
+# tests/interop/run_interop.py: our OTLP payloads against OpenTelemetry JS's, and our
+# trace_context_service between OpenTelemetry JS and Python clients and servers, every side
+# exporting to a real Jaeger whose query API gives the trace back. The peers are installed
+# (first run) or found (later runs) in the cache by scripts/peers.sh; the two programs come
+# from the Release step's build (built here if that step did not get to them).
+step_interop() {
+  local js py jaeger
+  js=$(asyncctx_peer_js)
+  py=$(asyncctx_peer_python)
+  jaeger=$(asyncctx_peer_jaeger)
+  cmake --build build/release-gcc -j "$jobs" --target trace_context_service otlp_payload_dump
+  local service dump
+  service=$(find build/release-gcc -name trace_context_service -type f -perm -u+x | head -n 1)
+  dump=$(find build/release-gcc -name otlp_payload_dump -type f -perm -u+x | head -n 1)
+  test -n "$service" && test -n "$dump"
+  local mode=()
+  if ((long)); then mode=(--long); fi
+  "$py" tests/interop/run_interop.py --js-peer "$js" --python-peer "$py" --jaeger "$jaeger" "${mode[@]}" \
+    "$service" "$dump"
+}
+
 step_fuzz() {
   cmake -S fuzz -B build/fuzz "${gen[@]}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build build/fuzz -j "$jobs"
@@ -271,6 +297,7 @@ run_step "Release, GCC 12, static: install, find_package and pkg-config consumer
 run_step "Release, clang 14, shared libasyncctx.so: whole suite" step_shared_clang
 run_step "Release, clang 14, shared libasyncctx.so: install, find_package and pkg-config consumers" \
   step_shared_clang_install
+run_step "interop: OpenTelemetry JS and Python peers, Jaeger v1.75.0 (tests/interop)" step_interop
 if [ -d fuzz ]; then
   run_step "fuzz smoke (libFuzzer)" step_fuzz
 fi

@@ -66,6 +66,18 @@ std::string_view to_string(error_kind kind) noexcept {
       return "spawned_task";
     case error_kind::pool_task:
       return "pool_task";
+    case error_kind::log_field_provider:
+      return "log_field_provider";
+    case error_kind::log_write:
+      return "log_write";
+    case error_kind::scope_disposal:
+      return "scope_disposal";
+    case error_kind::cancel_callback:
+      return "cancel_callback";
+    case error_kind::trace_export:
+      return "trace_export";
+    case error_kind::configuration:
+      return "configuration";
   }
   return "unknown";
 }

@@ -21,8 +21,9 @@ std::atomic<long> g_live_frames{0};
 namespace {
 
 // Keys identify variables inside frames. They are never reused: a frame that outlives its
-// variable keeps an entry nobody can name, and a new variable can never see it.
-std::atomic<std::uint64_t> g_next_key{key_step};
+// variable keeps an entry nobody can name, and a new variable can never see it. The first
+// key, key_step, is reserved for the cancellation entry (detail/cancel_node.hpp).
+std::atomic<std::uint64_t> g_next_key{2 * key_step};
 
 // Stamps and async ids come from process-wide counters in blocks of 1024 per thread. Async
 // ids start at 2 (1 is the top level); stamps at 1 (0 means "none").

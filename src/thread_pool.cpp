@@ -22,10 +22,10 @@ thread_pool::~thread_pool() {
   // Workers drain the queue before they leave, so nothing is left holding a context.
 }
 
-void thread_pool::push(detail::frame* context, detail::unique_function fn) {
+void thread_pool::push(detail::frame* context, detail::unique_function fn, bool skip_if_cancelled) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(task{context, std::move(fn)});
+    queue_.push_back(task{context, std::move(fn), skip_if_cancelled});
   }
   ready_.notify_one();
 }
@@ -51,7 +51,7 @@ void thread_pool::work() {
       // worker's own (empty) context back, also if the task changed it.
       detail::context_swap in_context(std::exchange(t.context, nullptr));
       try {
-        t.fn();
+        if (!t.skip_if_cancelled || !detail::frame_is_cancelled(detail::current_frame())) t.fn();
       } catch (...) {
         detail::report_error(error_kind::pool_task, "a function posted to a thread_pool threw",
                              std::current_exception());

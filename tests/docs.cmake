@@ -2,7 +2,8 @@
 # compiled and run as a test, so no example in the documentation can rot. A block whose info
 # string says `cpp asio` links asyncctx::asio (with its handler-tracking hook); `cpp boost`
 # links the core and Boost's headers only, without the hook, for the explicit forms
-# (bind_context, asio::context_executor) that code without the hook uses; `cpp no-run` is
+# (bind_context, asio::context_executor) that code without the hook uses; `cpp trace` links
+# asyncctx::trace, `cpp trace-log` asyncctx::trace_log (skipped without it); `cpp no-run` is
 # compiled but not run (a server that would wait for clients, say). The examples check what
 # they show with assert(), so NDEBUG is undefined for them whatever the build type.
 set(doc_sources ${PROJECT_SOURCE_DIR}/README.md)
@@ -40,6 +41,15 @@ foreach(doc IN LISTS doc_sources)
     set(file ${CMAKE_CURRENT_BINARY_DIR}/docs/${name}.cpp)
     file(CONFIGURE OUTPUT ${file} CONTENT "// Extracted from ${doc}; edit it there.\n${code}\n" @ONLY)
     set(libs asyncctx::asyncctx)
+    if(info MATCHES "trace")
+      set(libs asyncctx::trace)
+    endif()
+    if(info MATCHES "trace-log")
+      if(NOT TARGET asyncctx::trace_log)
+        continue()
+      endif()
+      set(libs asyncctx::trace_log)
+    endif()
     if(info MATCHES "asio|boost")
       if(NOT TARGET asyncctx::asio)
         continue()
@@ -49,6 +59,18 @@ foreach(doc IN LISTS doc_sources)
       else()
         set(libs asyncctx::asio)
       endif()
+    endif()
+    # `cpp log`: links asyncctx::log (spdlog); `cpp log-boost`: asyncctx::log_boost (Boost.Log).
+    if(info MATCHES "log-boost")
+      if(NOT TARGET asyncctx::log_boost)
+        continue()
+      endif()
+      set(libs asyncctx::log_boost)
+    elseif(info MATCHES "(^| )log( |$)")
+      if(NOT TARGET asyncctx::log)
+        continue()
+      endif()
+      set(libs asyncctx::log)
     endif()
     add_executable(${name} ${file})
     target_link_libraries(${name} PRIVATE ${libs})

@@ -5,6 +5,8 @@
 #include <asyncctx/async_hooks.hpp>
 #include <asyncctx/async_local_storage.hpp>
 #include <asyncctx/async_resource.hpp>
+#include <asyncctx/async_scope.hpp>
+#include <asyncctx/async_var.hpp>
 #include <asyncctx/broken_promise.hpp>
 #include <asyncctx/context_executor.hpp>
 #include <asyncctx/error_handler.hpp>
@@ -14,6 +16,7 @@
 #include <asyncctx/promise.hpp>
 #include <asyncctx/schedule_on.hpp>
 #include <asyncctx/scope.hpp>
+#include <asyncctx/service_registry.hpp>
 #include <asyncctx/snapshot.hpp>
 #include <asyncctx/spawn.hpp>
 #include <asyncctx/sync_wait.hpp>

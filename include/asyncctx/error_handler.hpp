@@ -8,7 +8,18 @@
 //     that was current when it was rejected, on the thread that dropped it);
 //   * spawned_task: a task started with spawn() ended with an exception (reported in the
 //     context current where spawn was called);
-//   * pool_task: a function posted to a thread_pool threw (reported in its own context).
+//   * pool_task: a function posted to a thread_pool threw (reported in its own context);
+//   * log_field_provider: an asyncctx::log field provider or the mixin threw (reported in the
+//     context of the record being made, which is still written);
+//   * log_write: an asyncctx::log record could not be formatted or written (a sink threw);
+//   * scope_disposal: a service's disposer or destructor threw while its async_scope was
+//     disposed (reported in the context the scope was opened in, the scope current).
+//   * cancel_callback: an after_cancel callback threw (reported in the callback's context, on
+//     the thread that cancelled; the other callbacks still run);
+//   * trace_export: spans were lost or rejected on their way to a tracing back end (a full
+//     batch queue, an export that failed after its retries, a partial_success answer);
+//   * configuration: a configuration value (an OTEL_* environment variable) was invalid; its
+//     default is used instead.
 // The default handler prints one line to stderr ("asyncctx: <kind>: <message>: <what>") and,
 // for misuse only, aborts in builds of the library without NDEBUG (a debug assertion).
 //

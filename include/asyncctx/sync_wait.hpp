@@ -3,7 +3,9 @@
 // a test, a thread) into tasks.
 //
 // The task runs in its own context (the one current when its coroutine function was
-// called); the calling thread's context is unchanged afterwards. The task starts on the
+// called); the calling thread's context is unchanged afterwards. The cancellation and
+// deadline of the caller's context are passed on to the task (cancellation.hpp): cancelling
+// the caller's context cancels the task's too. The task starts on the
 // calling thread and may finish on another (after schedule_on, a foreign resume): the
 // caller then waits on a condition variable.
 //
@@ -12,6 +14,7 @@
 // wait would.
 #pragma once
 
+#include <asyncctx/detail/cancellation_join.hpp>
 #include <asyncctx/detail/completion_coroutine.hpp>
 #include <asyncctx/task.hpp>
 
@@ -63,6 +66,8 @@ struct sync_wait_done {
 template <class T>
 T sync_wait(task<T> t) {
   detail::sync_wait_event event;
+  detail::cancellation_join join;
+  if (t.valid() && !t.is_ready()) join.join(t.context_machinery());
   {
     auto waiter = detail::await_completion(detail::sync_wait_done{&event}, t);
     waiter.handle().resume();

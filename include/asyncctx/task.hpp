@@ -263,6 +263,10 @@ class [[nodiscard]] task {
   // The task's async id (execution_async_id() inside it). Precondition: valid().
   asyncctx::async_id async_id() const noexcept { return coro_.promise().id(); }
 
+  // The promise's context machinery, for the task companions (sync_wait, when_all).
+  // Precondition: valid().
+  detail::task_promise_base& context_machinery() noexcept { return coro_.promise(); }
+
  private:
   struct awaiter_base {
     std::coroutine_handle<promise_type> coro;

@@ -4,6 +4,11 @@
 //
 // Submitting captures the context (one reference, whatever the number of variables); the
 // worker hands that reference to the thread for the task's duration: no copy, no lookup.
+// Cancellation (cancellation.hpp): a job of post() or submit() whose context is already
+// cancelled when a worker takes it is skipped: post()'s function is dropped unrun, submit()'s
+// future holds asyncctx::cancelled_error with the cause. A job that has started sees a later
+// cancellation through asyncctx::cancelled(). execute() and the executor (schedule_on,
+// spawn) always run their function: it may be a coroutine that must resume to end.
 // A task that throws: post() reports the exception to the library's error channel
 // (error_handler.hpp, kind pool_task, in the task's context; by default a line on stderr)
 // and the worker carries on; submit() delivers it through the future.
@@ -11,7 +16,9 @@
 // including from inside a task. The destructor runs what is queued, then joins.
 #pragma once
 
+#include <asyncctx/cancelled.hpp>
 #include <asyncctx/detail/callable.hpp>
+#include <asyncctx/detail/cancel_node.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 #include <asyncctx/detail/unique_function.hpp>
 
@@ -43,11 +50,15 @@ class ASYNCCTX_API thread_pool {
   template <class F>
   void post(F&& f) {
     detail::require_callable(f, "asyncctx::thread_pool::post");
-    push(detail::capture_current(), detail::unique_function(std::forward<F>(f)));
+    push(detail::capture_current(), detail::unique_function(std::forward<F>(f)), true);
   }
+  // post(f) for executor protocols, except that it always runs f, even in a cancelled
+  // context: what goes through an executor (schedule_on, spawn, context_executor) is often
+  // the resumption of a coroutine, which must run to see its cancellation and end.
   template <class F>
   void execute(F&& f) {
-    post(std::forward<F>(f));
+    detail::require_callable(f, "asyncctx::thread_pool::execute");
+    push(detail::capture_current(), detail::unique_function(std::forward<F>(f)), false);
   }
 
   // Runs f() on a worker, in the caller's current context; the result (or exception)
@@ -56,7 +67,11 @@ class ASYNCCTX_API thread_pool {
   std::future<R> submit(F&& f) {
     std::promise<R> promise;
     std::future<R> result = promise.get_future();
-    post([p = std::move(promise), fn = std::decay_t<F>(std::forward<F>(f))]() mutable {
+    auto job = [p = std::move(promise), fn = std::decay_t<F>(std::forward<F>(f))]() mutable {
+      if (const detail::cancel_node* n = detail::current_cancel_node(); n != nullptr && n->cancelled()) {
+        p.set_exception(std::make_exception_ptr(cancelled_error(n->cause())));
+        return;
+      }
       try {
         if constexpr (std::is_void_v<R>) {
           fn();
@@ -67,7 +82,8 @@ class ASYNCCTX_API thread_pool {
       } catch (...) {
         p.set_exception(std::current_exception());
       }
-    });
+    };
+    push(detail::capture_current(), detail::unique_function(std::move(job)), false);
     return result;
   }
 
@@ -81,11 +97,11 @@ class ASYNCCTX_API thread_pool {
    public:
     template <class F>
     void execute(F&& f) const {
-      pool_->post(std::forward<F>(f));
+      pool_->execute(std::forward<F>(f));
     }
     template <class F>
     void post(F&& f) const {
-      pool_->post(std::forward<F>(f));
+      pool_->execute(std::forward<F>(f));
     }
     thread_pool& pool() const noexcept { return *pool_; }
     friend bool operator==(const executor_type&, const executor_type&) = default;
@@ -106,9 +122,10 @@ class ASYNCCTX_API thread_pool {
   struct task {
     detail::frame* context = nullptr;  // owned; handed to the worker thread while the task runs
     detail::unique_function fn;
+    bool skip_if_cancelled = true;  // false: fn looks at the cancellation itself (submit)
   };
 
-  void push(detail::frame* context, detail::unique_function fn);
+  void push(detail::frame* context, detail::unique_function fn, bool skip_if_cancelled);
   void work();
 
   std::mutex mutex_;

@@ -13,10 +13,13 @@
 // Context: each task runs in its own context (the one current when it was created, as
 // always); when_all's own task, and the code after the co_await, run in the context
 // current when when_all was called. The tasks start one after the other on the thread
-// that first awaits when_all, each running until its first real suspension.
+// that first awaits when_all, each running until its first real suspension. The
+// cancellation and deadline of when_all's context are passed on to every task
+// (cancellation.hpp): cancelling it cancels them all.
 // Thread-safety: the tasks may finish on any threads.
 #pragma once
 
+#include <asyncctx/detail/cancellation_join.hpp>
 #include <asyncctx/detail/when_all_latch.hpp>
 #include <asyncctx/task.hpp>
 
@@ -67,6 +70,11 @@ when_all_element_t<T> take_result(task<T>& t) {
 template <class... T>
 task<std::tuple<detail::when_all_element_t<T>...>> when_all(task<T>... tasks) {
   detail::when_all_latch latch(sizeof...(T));
+  std::array<detail::cancellation_join, sizeof...(T)> joins;
+  {
+    std::size_t i = 0;
+    (((tasks.valid() && !tasks.is_ready() ? joins[i].join(tasks.context_machinery()) : void()), ++i), ...);
+  }
   {
     std::array<detail::when_all_latch::part, sizeof...(T)> parts{
         detail::await_completion(detail::when_all_latch::done{&latch}, tasks)...};
@@ -80,6 +88,10 @@ template <class T>
 task<std::conditional_t<std::is_void_v<T>, void, std::vector<detail::when_all_element_t<T>>>> when_all(
     std::vector<task<T>> tasks) {
   detail::when_all_latch latch(tasks.size());
+  std::vector<detail::cancellation_join> joins(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (tasks[i].valid() && !tasks[i].is_ready()) joins[i].join(tasks[i].context_machinery());
+  }
   {
     std::vector<detail::when_all_latch::part> parts;
     parts.reserve(tasks.size());

@@ -10,17 +10,36 @@
 // allocator and cancellation slot are forwarded through Asio's associator machinery, so
 // binding a context changes nothing else about how or where the handler runs.
 //
+// Cancellation (cancellation.hpp, operation_cancellation.hpp): when the captured context can
+// be cancelled, the operation is started with a cancellation slot of asyncctx's, and
+// cancelling the context (or its deadline passing) cancels the operation through it: the
+// handler gets error::operation_aborted, a use_awaitable coroutine a system_error. An
+// operation started in an already cancelled context completes with operation_aborted at once,
+// without reaching the I/O object. A cancellation slot the wrapped handler has of its own
+// keeps working: bind_context forwards its emissions. (Put bind_context outermost:
+// bind_cancellation_slot(slot, bind_context(h)) hides asyncctx's slot from the operation.)
+//
 // Thread-safety: a context_binder is a handler: one owner at a time. The captured context is
 // immutable and may be installed on any thread.
 #pragma once
 
+#include <asyncctx/asio/operation_cancellation.hpp>
 #include <asyncctx/detail/config.hpp>
+#include <asyncctx/detail/thread_state.hpp>
 #include <asyncctx/snapshot.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/detail/handler_cont_helpers.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
 
+#include <memory>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -38,21 +57,30 @@ class context_binder {
   template <class U>
   context_binder(asyncctx::snapshot context, U&& target)
       : context_(std::move(context)), target_(std::forward<U>(target)) {}
+  template <class U>
+  context_binder(asyncctx::snapshot context, U&& target, std::shared_ptr<detail::operation_cancellation> cancellation)
+      : context_(std::move(context)), target_(std::forward<U>(target)), cancellation_(std::move(cancellation)) {}
 
   target_type& get() noexcept { return target_; }
   const target_type& get() const noexcept { return target_; }
   const asyncctx::snapshot& get_context() const noexcept { return context_; }
+  // The operation's cancellation by its context, or null (not a cancellable context, or a
+  // binder that is a token rather than a handler).
+  const std::shared_ptr<detail::operation_cancellation>& get_cancellation() const noexcept { return cancellation_; }
 
   template <class... Args>
   decltype(auto) operator()(Args&&... args) && {
+    if (cancellation_) cancellation_->finish();
     return context_.run(std::move(target_), std::forward<Args>(args)...);
   }
   template <class... Args>
   decltype(auto) operator()(Args&&... args) & {
+    if (cancellation_) cancellation_->finish();
     return context_.run(target_, std::forward<Args>(args)...);
   }
   template <class... Args>
   decltype(auto) operator()(Args&&... args) const& {
+    if (cancellation_) cancellation_->finish();
     return context_.run(target_, std::forward<Args>(args)...);
   }
 
@@ -64,6 +92,7 @@ class context_binder {
  private:
   asyncctx::snapshot context_;
   T target_;
+  std::shared_ptr<detail::operation_cancellation> cancellation_;
 };
 
 // `token` (a handler or any completion token), completing in the context current now.
@@ -111,14 +140,61 @@ class async_result<::asyncctx::asio::context_binder<T>, Signatures...>
 
     template <class Handler, class... Args>
     void operator()(Handler&& handler, Args&&... args) && {
-      std::move(initiation_)(
-          ::asyncctx::asio::context_binder<std::decay_t<Handler>>(context_, std::forward<Handler>(handler)),
-          std::forward<Args>(args)...);
+      start(std::move(initiation_), std::forward<Handler>(handler), std::forward<Args>(args)...);
     }
     template <class Handler, class... Args>
     void operator()(Handler&& handler, Args&&... args) const& {
-      initiation_(::asyncctx::asio::context_binder<std::decay_t<Handler>>(context_, std::forward<Handler>(handler)),
-                  std::forward<Args>(args)...);
+      start(initiation_, std::forward<Handler>(handler), std::forward<Args>(args)...);
+    }
+
+    // Starts the operation with the handler bound to the context and, when that context can be
+    // cancelled, to its cancellation (operation_cancellation.hpp).
+    template <class Init, class Handler, class... Args>
+    void start(Init&& init, Handler&& handler, Args&&... args) const {
+      using binder = ::asyncctx::asio::context_binder<std::decay_t<Handler>>;
+      using cancellation = ::asyncctx::asio::detail::operation_cancellation;
+      std::shared_ptr<cancellation> link =
+          context_.run([] { return cancellation::for_context(::asyncctx::detail::current_frame()); });
+      if (!link) {
+        std::forward<Init>(init)(binder(context_, std::forward<Handler>(handler)), std::forward<Args>(args)...);
+        return;
+      }
+      if constexpr (can_complete_aborted<std::decay_t<Init>>) {
+        if (link->context_cancelled()) {
+          complete_aborted(init.get_executor(), binder(context_, std::forward<Handler>(handler)));
+          return;
+        }
+      }
+      cancellation::forward_from(handler, link);
+      std::forward<Init>(init)(binder(context_, std::forward<Handler>(handler), link), std::forward<Args>(args)...);
+      cancellation::arm(link);
+    }
+
+    // The completion of an operation that never started: (operation_aborted, values{}...),
+    // for a single signature that starts with an error_code, posted through the handler's
+    // associated executor as the operation's own completion would be.
+    template <class Sig>
+    struct aborted_args {
+      static constexpr bool ok = false;
+    };
+    template <class R, class... Rest>
+    struct aborted_args<R(boost::system::error_code, Rest...)> {
+      static constexpr bool ok = (std::is_default_constructible_v<std::decay_t<Rest>> && ...);
+      static auto make() {
+        return std::tuple<boost::system::error_code, std::decay_t<Rest>...>(boost::asio::error::operation_aborted,
+                                                                            std::decay_t<Rest>{}...);
+      }
+    };
+    template <class Init>
+    static constexpr bool can_complete_aborted = sizeof...(Signatures) == 1 && (aborted_args<Signatures>::ok && ...) &&
+                                                 requires(const Init& i) { i.get_executor(); };
+
+    template <class Executor, class Handler>
+    static void complete_aborted(const Executor& io_ex, Handler&& handler) {
+      auto ex = boost::asio::get_associated_executor(handler, io_ex);
+      boost::asio::post(io_ex, boost::asio::bind_executor(ex, [h = std::forward<Handler>(handler)]() mutable {
+                          std::apply(std::move(h), (aborted_args<Signatures>::make(), ...));
+                        }));
     }
 
     ::asyncctx::snapshot context_;
@@ -131,6 +207,22 @@ class async_result<::asyncctx::asio::context_binder<T>, Signatures...>
     // Asio 1.81's async_initiate takes the token as an lvalue reference.
     using inner = std::conditional_t<std::is_const_v<std::remove_reference_t<RawCompletionToken>>, const T, T>;
     return async_initiate<inner, Signatures...>(std::move(wrapped), token.get(), std::forward<Args>(args)...);
+  }
+};
+
+// Associated cancellation slot: asyncctx's, when the binder carries its context's
+// cancellation (operation_cancellation.hpp); otherwise the target's.
+template <class T, class DefaultCandidate>
+  requires std::is_same_v<typename associated_cancellation_slot<T, DefaultCandidate>::type, cancellation_slot>
+struct associator<associated_cancellation_slot, ::asyncctx::asio::context_binder<T>, DefaultCandidate> {
+  using type = cancellation_slot;
+  static type get(const ::asyncctx::asio::context_binder<T>& b) noexcept {
+    if (b.get_cancellation()) return b.get_cancellation()->slot();
+    return associated_cancellation_slot<T, DefaultCandidate>::get(b.get());
+  }
+  static type get(const ::asyncctx::asio::context_binder<T>& b, const DefaultCandidate& c) noexcept {
+    if (b.get_cancellation()) return b.get_cancellation()->slot();
+    return associated_cancellation_slot<T, DefaultCandidate>::get(b.get(), c);
   }
 };
 

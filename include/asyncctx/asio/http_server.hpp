@@ -29,6 +29,13 @@
 //                     request's context (so it keeps it across every co_await, on any thread)
 //                     and started at once; an exception leaving it is a 500.
 //
+// Disconnects: while a callback-style or coroutine handler has not answered, the session keeps
+// a read on the socket, so that a client that closes or resets its connection ends the request
+// at once (layers get on_end(connection_lost), which http_cancellation_layer turns into the
+// cancellation of the request's context). Bytes of a pipelined next request read meanwhile
+// are kept for it (up to header_limit; past that the session stops watching). A client that
+// half-closes its side after sending a request counts as gone.
+//
 // Internal I/O (reads, writes, accepts) is always started in the base context, so with the
 // asyncctx::asio handler-tracking hook nothing of a request is held by the connection after
 // the request; without the hook the server still binds each request explicitly, so the
@@ -48,6 +55,8 @@
 #include <asyncctx/spawn.hpp>
 #include <asyncctx/task.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -241,6 +250,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
  private:
   void do_read() {
+    if (watching_) {
+      // The disconnect watch is being stopped (write): read once it has completed.
+      after_watch_ = after_watch::read;
+      return;
+    }
     parser_.emplace();
     parser_->body_limit(state_->options.body_limit);
     parser_->header_limit(state_->options.header_limit);
@@ -376,9 +390,53 @@ class http_session : public std::enable_shared_from_this<http_session> {
       state_->report_handler_error(std::current_exception());
       answer(seq, make_error_response(boost::beast::http::status::internal_server_error, "internal server error"));
     }
+    // Not answered yet (the answer would be queued behind us on the strand): watch for the
+    // client going away meanwhile.
+    if (pending_.load(std::memory_order_acquire) == seq) watch_for_disconnect();
+  }
+
+  // --- the disconnect watch (strand only) ------------------------------------------------
+  // Invariant: watching_ while the watch read is outstanding; it is the only read then, and
+  // do_read and linger wait for it (after_watch_). The read goes on the socket itself, without the
+  // stream's timeout, and is stopped through its own cancellation slot, never by closing.
+
+  void watch_for_disconnect() {
+    watching_ = true;
+    state_->base.run([&] {
+      stream_.socket().async_read_some(
+          buffer_.prepare(4096),
+          boost::asio::bind_cancellation_slot(
+              watch_signal_.slot(),
+              [self = shared_from_this()](boost::beast::error_code ec, std::size_t n) { self->on_watch(ec, n); }));
+    });
+  }
+
+  void stop_watching() {
+    if (watching_) watch_signal_.emit(boost::asio::cancellation_type::terminal);
+  }
+
+  void on_watch(boost::beast::error_code ec, std::size_t n) {
+    watching_ = false;
+    if (!ec) {
+      buffer_.commit(n);  // the start of a pipelined request: kept for do_read
+      if (pending_.load(std::memory_order_acquire) != 0 && buffer_.size() < state_->options.header_limit) {
+        return watch_for_disconnect();
+      }
+    } else if (ec != boost::asio::error::operation_aborted && stream_.socket().is_open()) {
+      return do_close();  // closed or reset by the client while its request was pending
+    }
+    switch (std::exchange(after_watch_, after_watch::nothing)) {
+      case after_watch::read:
+        return do_read();
+      case after_watch::linger:
+        return linger();
+      case after_watch::nothing:
+        return;
+    }
   }
 
   void write(http_response&& res) {
+    stop_watching();
     // The request decides persistence (RFC 9112 section 9.3: keep_alive_ is Beast's reading
     // of its version and Connection header). The handler can only end the connection, with
     // an explicit "Connection: close"; the response's own keep_alive() is no request for
@@ -422,6 +480,10 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // until it closes or a second passes, so that closing with unread input does not reset the
   // connection and destroy the response before the client reads it.
   void linger() {
+    if (watching_) {
+      after_watch_ = after_watch::linger;
+      return;
+    }
     boost::beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
     buffer_.consume(buffer_.size());
@@ -464,6 +526,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool in_request_ = false;
   bool handler_entered_ = false;
   bool layer_answered_ = false;
+  // The disconnect watch (see watch_for_disconnect).
+  boost::asio::cancellation_signal watch_signal_;
+  bool watching_ = false;
+  enum class after_watch : unsigned char { nothing, read, linger };
+  after_watch after_watch_ = after_watch::nothing;
 };
 
 inline void start_accept(const std::shared_ptr<http_server_state>& st) {

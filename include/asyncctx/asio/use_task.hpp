@@ -16,6 +16,12 @@
 // it to the task; the task itself installs its context again on resume (task.hpp), so it keeps
 // its bindings whichever thread completes the operation. Works without the tracking hook.
 //
+// Cancellation (cancellation.hpp, operation_cancellation.hpp): when that context can be
+// cancelled, cancelling it (or its deadline passing) cancels the operation through Asio's
+// cancellation slot, and the co_await throws boost::system::system_error(operation_aborted).
+// In a context already cancelled, an operation whose completion starts with an error_code is
+// not started at all: the co_await throws at once.
+//
 // Lifetime: the awaiting coroutine must not be destroyed while the operation is pending. If the
 // operation's handler is destroyed without being called (its io_context destroyed first), the
 // coroutine is never resumed, as with use_awaitable.
@@ -23,16 +29,21 @@
 // on any thread.
 #pragma once
 
+#include <asyncctx/asio/operation_cancellation.hpp>
 #include <asyncctx/async_hooks.hpp>
+#include <asyncctx/cancellation.hpp>
 #include <asyncctx/detail/config.hpp>
 #include <asyncctx/snapshot.hpp>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <coroutine>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -99,21 +110,31 @@ struct task_slot {
 template <class... Args>
 class task_handler {
  public:
-  explicit task_handler(task_slot<Args...>* slot) noexcept : slot_(slot) {}
-  task_handler(task_handler&& other) noexcept : slot_(std::exchange(other.slot_, nullptr)) {}
+  task_handler(task_slot<Args...>* slot, std::shared_ptr<operation_cancellation> cancellation) noexcept
+      : slot_(slot), cancellation_(std::move(cancellation)) {}
+  task_handler(task_handler&& other) noexcept
+      : slot_(std::exchange(other.slot_, nullptr)), cancellation_(std::move(other.cancellation_)) {}
   task_handler(const task_handler&) = delete;
   task_handler& operator=(const task_handler&) = delete;
   task_handler& operator=(task_handler&&) = delete;
 
   template <class... A>
   void operator()(A&&... args) {
+    if (cancellation_) cancellation_->finish();
     task_slot<Args...>* slot = std::exchange(slot_, nullptr);
     slot->result.emplace(std::forward<A>(args)...);
     slot->waiter.resume();
   }
 
+  // The associated cancellation slot (Asio asks the handler for it at initiation).
+  using cancellation_slot_type = boost::asio::cancellation_slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept {
+    return cancellation_ ? cancellation_->slot() : cancellation_slot_type();
+  }
+
  private:
   task_slot<Args...>* slot_;
+  std::shared_ptr<operation_cancellation> cancellation_;
 };
 
 template <class Initiation, class Signature, class... InitArgs>
@@ -131,7 +152,19 @@ class use_task_awaitable<Initiation, void(Args...), InitArgs...> {
         exec_id_(asyncctx::execution_async_id()),
         trigger_id_(asyncctx::trigger_async_id()) {}
 
-  bool await_ready() const noexcept { return false; }
+  // In a context already cancelled, an operation that reports errors is not started.
+  bool await_ready() noexcept {
+    if constexpr (completion::has_error && std::is_default_constructible_v<std::tuple<std::decay_t<Args>...>> &&
+                  std::is_same_v<std::tuple_element_t<0, std::tuple<std::decay_t<Args>...>>,
+                                 boost::system::error_code>) {
+      if (context_.run([] { return asyncctx::cancelled(); })) {
+        slot_.result.emplace();
+        std::get<0>(*slot_.result) = boost::asio::error::operation_aborted;
+        return true;
+      }
+    }
+    return false;
+  }
 
   void await_suspend(std::coroutine_handle<> waiter) {
     slot_.waiter = waiter;
@@ -141,14 +174,17 @@ class use_task_awaitable<Initiation, void(Args...), InitArgs...> {
     asyncctx::snapshot context = std::move(context_);
     Initiation initiation = std::move(initiation_);
     std::tuple<InitArgs...> args = std::move(args_);
-    task_handler<std::decay_t<Args>...> handler(&slot_);
     const async_id exec_id = exec_id_, trigger_id = trigger_id_;
     // Start the operation where the awaitable was made: in the task's context and async ids
     // (an asyncctx::task has parked them before calling us).
+    std::shared_ptr<operation_cancellation> cancellation;
     context.run([&] {
+      cancellation = operation_cancellation::for_context(asyncctx::detail::current_frame());
+      task_handler<std::decay_t<Args>...> handler(&slot_, cancellation);
       asyncctx::detail::async_ids_scope ids(exec_id, trigger_id);
       std::apply([&](auto&&... a) { std::move(initiation)(std::move(handler), std::move(a)...); }, std::move(args));
     });
+    if (cancellation) operation_cancellation::arm(cancellation);
   }
 
   auto await_resume() {

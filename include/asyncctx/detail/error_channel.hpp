@@ -18,6 +18,13 @@ enum class error_kind {
   unhandled_rejection,  // a rejected future was dropped without anyone observing the rejection
   spawned_task,         // a task started with spawn() ended with an exception nobody awaits
   pool_task,            // a function posted to a thread_pool threw
+  log_field_provider,   // an asyncctx::log field provider or mixin threw (the record is written without its fields)
+  log_write,            // an asyncctx::log record could not be formatted or written (a sink threw)
+  scope_disposal,       // a service's disposer or destructor threw while its async_scope was disposed
+  cancel_callback,      // an after_cancel callback threw (the other callbacks still run)
+  trace_export,         // spans were lost or rejected: a full batch queue, a failed or timed-out export,
+                        // a partial_success answer, a throwing processor
+  configuration,        // a configuration value (an OTEL_* variable) was invalid and its default used
 };
 
 // The kind's name as it appears in the default report ("misuse", "hook_callback", ...).

@@ -210,6 +210,15 @@ class task_promise_base : protected task_spare_slot {
   // The task promise awaiting this task (set when a task starts it), or null.
   void set_parent(task_promise_base* parent) noexcept { parent_ = parent; }
 
+  // The context of a task that has not started yet (owned by ctx_ then), and its
+  // replacement by `owned`, a context derived from it (sync_wait and when_all add their
+  // caller's cancellation, detail/cancellation_join.hpp). Precondition: not started.
+  frame* unstarted_context() const noexcept { return ctx_; }
+  void replace_unstarted_context(frame* owned) noexcept {
+    release(std::exchange(ctx_, owned));
+    if (spare_ != nullptr && spare_ != ctx_) release(std::exchange(spare_, nullptr));
+  }
+
   async_id id() const noexcept { return id_; }
 
   template <class Awaitable>

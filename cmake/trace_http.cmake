@@ -1,0 +1,28 @@
+# asyncctx::trace_http — the parts of tracing that speak HTTP, on Boost.Beast: the OTLP/HTTP
+# exporter (with its protobuf and JSON encoders), the OTEL_* environment configuration, the
+# HTTP server layer that starts SERVER spans and the HTTP client that starts CLIENT spans.
+# A compiled library of its own, so that asyncctx::trace stays standard-library only and a
+# program that traces without exporting over HTTP pulls in no Beast; it links asyncctx::asio,
+# whose handler-tracking definition every translation unit of the program must share.
+# nlohmann-json (Debian's nlohmann-json3-dev) reads JSON answers and bodies, privately.
+find_package(nlohmann_json 3.10 QUIET)
+if(NOT nlohmann_json_FOUND)
+  asyncctx_feature_missing(ASYNCCTX_WITH_ASIO "nlohmann-json not found" "asyncctx::trace_http is"
+    "install nlohmann-json3-dev")
+  return()
+endif()
+add_library(asyncctx_trace_http
+  src/trace_http/otlp_payload.cpp
+  src/trace_http/otlp_retry.cpp
+  src/trace_http/otlp_http_exporter.cpp)
+add_library(asyncctx::trace_http ALIAS asyncctx_trace_http)
+# Header-only and used in the sources only: not a dependency of the installed package.
+target_link_libraries(asyncctx_trace_http PUBLIC asyncctx::trace asyncctx::asio PRIVATE $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>)
+set_target_properties(asyncctx_trace_http PROPERTIES
+  EXPORT_NAME trace_http
+  POSITION_INDEPENDENT_CODE ON
+  CXX_VISIBILITY_PRESET hidden
+  VISIBILITY_INLINES_HIDDEN ON
+  VERSION ${PROJECT_VERSION}
+  SOVERSION ${ASYNCCTX_ABI_VERSION})
+list(APPEND ASYNCCTX_INSTALL_TARGETS asyncctx_trace_http)
