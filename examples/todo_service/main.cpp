@@ -1,6 +1,9 @@
 // The todo service: a REST API of personal todo lists (examples/todo_service/todo_api.hpp) on
 // asyncctx::asio::http_server, with SQLite on a thread pool. Every request runs in its own
-// context: its request id and its authenticated user follow it onto the database threads.
+// context — request id, scope and services, user, log fields, span, deadline — which follows it
+// onto the database threads. Logs are JSON lines (every line with request_id, user, trace_id,
+// span_id); spans go to a JSON-lines file (todo_spans.jsonl), or over OTLP/HTTP when
+// OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set, configured by the OTEL_* variables.
 //
 //   todo_service                 the demo: serves on a free loopback port, runs a scripted
 //                                session of two users working at once, prints it, exits
@@ -8,7 +11,14 @@
 //                                bob-token) until interrupted
 //   --db PATH                    the SQLite database (default ":memory:")
 #include <asyncctx/asio/http_server.hpp>
-#include <asyncctx/thread_pool.hpp>
+#include <asyncctx/log/logger.hpp>
+#include <asyncctx/log/spdlog_formatter.hpp>
+#include <asyncctx/trace/json_lines_exporter.hpp>
+#include <asyncctx/trace/log_fields.hpp>
+#include <asyncctx/trace/otel_environment.hpp>
+#include <asyncctx/trace/simple_span_processor.hpp>
+#include <asyncctx/trace/span_data.hpp>
+#include <asyncctx/trace/tracer_provider.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,19 +26,25 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "auth_client.hpp"
-#include "todo_api.hpp"
-#include "todo_store.hpp"
+#include "todo_service.hpp"
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 namespace {
 
@@ -56,6 +72,69 @@ settings parse_arguments(int argc, char** argv) {
   return s;
 }
 
+namespace trace = asyncctx::trace;
+
+// Keeps every ended span, for the demo's trace tree.
+class span_collector final : public trace::span_exporter {
+ public:
+  result export_spans(std::span<const trace::span_data> batch) override {
+    std::lock_guard lock(mutex_);
+    spans_.insert(spans_.end(), batch.begin(), batch.end());
+    return result::success;
+  }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+  std::vector<trace::span_data> spans() const {
+    std::lock_guard lock(mutex_);
+    return spans_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<trace::span_data> spans_;
+};
+
+// Prints the spans of `trace_id` as a tree: name, kind, duration, a few attributes.
+void print_trace_tree(const std::vector<trace::span_data>& all, const std::string& trace_id) {
+  std::vector<const trace::span_data*> spans;
+  for (const auto& s : all) {
+    if (s.trace.to_hex() == trace_id) spans.push_back(&s);
+  }
+  std::sort(spans.begin(), spans.end(), [](auto* a, auto* b) { return a->start_unix_nano < b->start_unix_nano; });
+  std::function<void(const std::string&, int)> print = [&](const std::string& parent, int depth) {
+    for (const auto* s : spans) {
+      const bool is_child =
+          parent.empty() ? std::none_of(spans.begin(), spans.end(), [&](auto* p) { return p->span == s->parent; })
+                         : s->parent.to_hex() == parent;
+      if (!is_child) continue;
+      static const char* kinds[] = {"", "internal", "server", "client", "producer", "consumer"};
+      std::string attrs;
+      for (const auto& a : s->attributes) {
+        if (a.key == "db.operation" || a.key == "http.response.status_code" || a.key == "enduser.authenticated") {
+          attrs += " " + a.key + "=" +
+                   std::visit(
+                       [](const auto& v) -> std::string {
+                         using V = std::decay_t<decltype(v)>;
+                         if constexpr (std::is_same_v<V, std::string>)
+                           return v;
+                         else if constexpr (std::is_same_v<V, bool>)
+                           return v ? "true" : "false";
+                         else if constexpr (std::is_arithmetic_v<V>)
+                           return std::to_string(v);
+                         else
+                           return "[...]";
+                       },
+                       a.value);
+        }
+      }
+      std::printf("  %*s%s [%s, %.3f ms]%s\n", depth * 2, "", s->name.c_str(), kinds[static_cast<int>(s->kind)],
+                  static_cast<double>(s->end_unix_nano - s->start_unix_nano) / 1e6, attrs.c_str());
+      print(s->span.to_hex(), depth + 1);
+    }
+  };
+  std::printf("trace %s:\n", trace_id.c_str());
+  print("", 0);
+}
+
 // One user's scripted session: a keep-alive connection, requests printed as they complete.
 class scripted_client {
  public:
@@ -65,9 +144,11 @@ class scripted_client {
   }
 
   http::response<http::string_body> send(http::verb method, const std::string& target, const std::string& body = {},
-                                         std::optional<std::string> token = std::nullopt) {
+                                         std::optional<std::string> token = std::nullopt,
+                                         std::optional<std::string> traceparent = std::nullopt) {
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, "127.0.0.1");
+    if (traceparent) req.set("traceparent", *traceparent);
     req.set(http::field::authorization, "Bearer " + token.value_or(token_));
     if (!body.empty()) {
       req.set(http::field::content_type, "application/json");
@@ -95,11 +176,16 @@ class scripted_client {
   std::mutex& print_mutex_;
 };
 
+// The trace id the demo gives alice's first request (sent as its traceparent), to print its tree.
+constexpr const char* demo_trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+
 void run_session(const tcp::endpoint& server) {
   std::mutex print_mutex;
   auto user_session = [&](const char* name, const char* token, const char* first, const char* second) {
     scripted_client c(name, token, server, print_mutex);
-    c.send(http::verb::post, "/todos", std::string(R"({"title":")") + first + "\"}");
+    std::optional<std::string> traceparent;
+    if (std::string(name) == "alice") traceparent = std::string("00-") + demo_trace_id + "-00f067aa0ba902b7-01";
+    c.send(http::verb::post, "/todos", std::string(R"({"title":")") + first + "\"}", std::nullopt, traceparent);
     const auto created = c.send(http::verb::post, "/todos", std::string(R"({"title":")") + second + "\"}");
     const std::string location(created[http::field::location]);
     c.send(http::verb::patch, location, R"({"done":true})");
@@ -126,16 +212,45 @@ void run_session(const tcp::endpoint& server) {
 int main(int argc, char** argv) {
   const settings s = parse_arguments(argc, argv);
   try {
-    todo::todo_store store({.path = s.db});
-    todo::auth_client auth;
-    auth.issue("alice-token", "alice");
-    auth.issue("bob-token", "bob");
-    asyncctx::thread_pool db_pool(4);
-    todo::todo_api api(store, auth, db_pool);
+    // Logs: JSON lines, each with the request's fields (request_id, user) and its span's ids.
+    std::ostringstream demo_log;
+    std::shared_ptr<spdlog::sinks::sink> sink;
+    if (s.serve_port) {
+      sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    } else {
+      sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(demo_log);
+    }
+    auto logger = std::make_shared<spdlog::logger>("todo", sink);
+    asyncctx::log::configure(*logger, asyncctx::log::line_format::json);
+    spdlog::set_default_logger(logger);
+    trace::add_log_trace_fields();
+
+    // Spans: OTLP when configured, else JSON lines to todo_spans.jsonl; the demo also keeps
+    // them in memory for its trace tree.
+    auto collector = std::make_shared<span_collector>();
+    std::vector<std::shared_ptr<trace::span_processor>> extra = {
+        std::make_shared<trace::simple_span_processor>(collector)};
+    std::shared_ptr<trace::tracer_provider> provider;
+    const bool otlp = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != nullptr ||
+                      std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != nullptr;
+    if (otlp) {
+      trace::otel_environment env = trace::read_otel_environment();
+      if (env.service_name.empty()) env.service_name = "todo_service";
+      provider = trace::make_tracing(env, std::cerr, extra).provider;
+    } else {
+      extra.push_back(std::make_shared<trace::simple_span_processor>(
+          std::make_shared<trace::json_lines_exporter>(std::string("todo_spans.jsonl"))));
+      provider = std::make_shared<trace::tracer_provider>(trace::tracer_provider_options{
+          .res = trace::resource{{{"service.name", std::string("todo_service")}}}, .processors = extra});
+    }
+
+    todo::todo_service service(
+        {.store = {.path = s.db}, .tracing = provider, .tokens = {{"alice-token", "alice"}, {"bob-token", "bob"}}});
 
     boost::asio::io_context ioc;
-    asyncctx::asio::http_server server(ioc, {boost::asio::ip::make_address("127.0.0.1"), s.serve_port.value_or(0)},
-                                       [&api](todo::http_request req) { return api.handle(std::move(req)); });
+    asyncctx::asio::http_server server(
+        ioc, {boost::asio::ip::make_address("127.0.0.1"), s.serve_port.value_or(0)},
+        [&service](todo::http_request req) { return service.handle(std::move(req)); }, service.server_options());
     std::vector<std::thread> io_threads;
     if (s.serve_port) {
       std::printf("todo service listening on 127.0.0.1:%u (tokens: alice-token, bob-token)\n",
@@ -145,14 +260,32 @@ int main(int argc, char** argv) {
       signals.async_wait([&](auto, int) { server.stop(); });
       for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { ioc.run(); });
       for (auto& t : io_threads) t.join();
-      db_pool.wait_idle();
+      service.db_pool().wait_idle();
+      provider->shutdown(std::chrono::seconds(5));
       return 0;
     }
+    std::printf("== two users at once, then a few client mistakes\n");
     for (int i = 0; i < 2; ++i) io_threads.emplace_back([&] { ioc.run(); });
     run_session(server.local_endpoint());
     server.stop();
     for (auto& t : io_threads) t.join();
-    db_pool.wait_idle();
+    service.db_pool().wait_idle();
+    provider->force_flush(std::chrono::seconds(5));
+    logger->flush();
+
+    const std::string lines = demo_log.str();
+    std::printf("\n== the log lines (JSON; each carries its request's request_id, user, trace_id, span_id)\n%s",
+                lines.c_str());
+    std::size_t total = 0;
+    std::size_t with_user = 0;
+    for (std::size_t at = 0; (at = lines.find('\n', at)) != std::string::npos; ++at) ++total;
+    for (std::size_t at = 0; (at = lines.find("\"user\":", at)) != std::string::npos; ++at) ++with_user;
+    std::printf("(%zu lines, %zu with a user)\n\n== the trace of alice's first request\n", total, with_user);
+    print_trace_tree(collector->spans(), demo_trace_id);
+    std::printf("\n(%zu spans in all; %s)\n", collector->spans().size(),
+                otlp ? "also exported over OTLP/HTTP" : "also written to todo_spans.jsonl as JSON lines");
+    provider->shutdown(std::chrono::seconds(5));
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("todo"));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "todo_service: %s\n", e.what());
     return 1;

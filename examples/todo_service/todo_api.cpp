@@ -1,6 +1,13 @@
 #include "todo_api.hpp"
 
+#include <asyncctx/async_scope.hpp>
+#include <asyncctx/async_var.hpp>
+#include <asyncctx/cancellation.hpp>
+#include <asyncctx/log/context_fields.hpp>
+#include <asyncctx/log/logger.hpp>
 #include <asyncctx/schedule_on.hpp>
+#include <asyncctx/service_registry.hpp>
+#include <asyncctx/trace/current_span.hpp>
 
 #include <charconv>
 #include <optional>
@@ -18,7 +25,7 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-const asyncctx::variable<user> user_variable({.name = "todo.user"});
+const asyncctx::async_var<user> user_var("todo.user");
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -36,6 +43,9 @@ struct route {
   enum kind { none, collection, item } what = none;
   std::int64_t id = 0;
 };
+
+// The store's part of a request, on a database thread, in the request's scope (defined below).
+http_response answer(unsigned v, const route& r, http::verb method, const std::optional<todo_patch>& patch);
 
 route parse_route(std::string_view target) {
   const std::size_t query = target.find('?');
@@ -123,10 +133,14 @@ http_response json_error(unsigned version, http::status status, std::string_view
   return json_response(version, status, json{{"error", {{"code", code}, {"message", message}}}});
 }
 
-todo_api::todo_api(todo_store& store, const auth_client& auth, asyncctx::thread_pool& db_pool, api_options options)
-    : store_(store), auth_(auth), db_pool_(db_pool), options_(options) {}
+todo_api::todo_api(const auth_client& auth, asyncctx::thread_pool& db_pool, asyncctx::trace::tracer tracer,
+                   api_options options)
+    : auth_(auth), db_pool_(db_pool), tracer_(std::move(tracer)), options_(options) {}
 
-const user* todo_api::current_user() noexcept { return user_variable.get(); }
+std::optional<user> todo_api::current_user() {
+  if (!asyncctx::async_scope::active() || !user_var.exists()) return std::nullopt;
+  return user_var.get();
+}
 
 asyncctx::task<http_response> todo_api::handle(http_request req) {
   const unsigned v = req.version();
@@ -134,17 +148,25 @@ asyncctx::task<http_response> todo_api::handle(http_request req) {
   if (r.what == route::none) co_return json_error(v, http::status::not_found, "not_found", "no such resource");
 
   // Exactly one Authorization header, carrying a known bearer token.
-  const auto [first, last] = req.equal_range(http::field::authorization);
   std::optional<user> who;
-  if (first != last && std::next(first) == last) who = auth_.authenticate(first->value());
+  {
+    asyncctx::trace::span auth_span = tracer_.start_span("auth");
+    const auto [first, last] = req.equal_range(http::field::authorization);
+    if (first != last && std::next(first) == last) who = auth_.authenticate(first->value());
+    auth_span.set_attribute("enduser.authenticated", who.has_value());
+  }
   if (!who) {
+    asyncctx::log::warn("{} {}: no valid bearer token", std::string(req.method_string()), std::string(req.target()));
     http_response res = json_error(v, http::status::unauthorized, "unauthorized", "a valid bearer token is required");
     res.set(http::field::www_authenticate, "Bearer");
     co_return res;
   }
-  // The user is bound for the rest of this task: every await, every thread.
-  [[maybe_unused]] const asyncctx::scope as_user = user_variable.set(std::move(*who));
-  const std::string& name = current_user()->name;
+  // The user, for everything this request does: its scope (resolve, current_user) and its
+  // log fields, on every thread, across every await.
+  const std::string name = who->name;
+  user_var.set(std::move(*who));
+  [[maybe_unused]] const asyncctx::scope log_user = asyncctx::log::with_scope({{"user", name}});
+  asyncctx::log::info("{} {}", std::string(req.method_string()), std::string(req.target()));
 
   const http::verb method = req.method();
   std::optional<todo_patch> patch;
@@ -159,35 +181,53 @@ asyncctx::task<http_response> todo_api::handle(http_request req) {
     co_return method_not_allowed(v, "GET, PATCH, DELETE");
   }
 
-  // Blocking SQLite calls run on the database pool: the request's context goes with it.
+  // Blocking SQLite calls run on the database pool: the request's context (its scope, user,
+  // log fields, span and cancellation) goes with it.
   co_await asyncctx::schedule_on(db_pool_.get_executor());
+  http_response res = answer(v, r, method, patch);
+  asyncctx::log::info({{"status", static_cast<std::int64_t>(res.result_int())}}, "answered {}", res.result_int());
+  co_return res;
+}
+
+namespace {
+
+http_response answer(unsigned v, const route& r, http::verb method, const std::optional<todo_patch>& patch) {
   try {
+    todo_repository& todos = asyncctx::resolve<todo_repository>();  // this request's, bound to its user
     if (r.what == route::collection) {
       if (method == http::verb::get) {
         json list = json::array();
-        for (const todo_item& t : store_.list(name)) list.push_back(to_json(t));
-        co_return json_response(v, http::status::ok, list);
+        for (const todo_item& t : todos.list()) list.push_back(to_json(t));
+        return json_response(v, http::status::ok, list);
       }
-      const todo_item created = store_.create(name, *patch->title, patch->done.value_or(false));
+      const todo_item created = todos.create(*patch->title, patch->done.value_or(false));
       http_response res = json_response(v, http::status::created, to_json(created));
       res.set(http::field::location, "/todos/" + std::to_string(created.id));
-      co_return res;
+      return res;
     }
     if (method == http::verb::get) {
-      if (auto t = store_.find(name, r.id)) co_return json_response(v, http::status::ok, to_json(*t));
+      if (auto t = todos.find(r.id)) return json_response(v, http::status::ok, to_json(*t));
     } else if (method == http::verb::patch) {
-      if (auto t = store_.update(name, r.id, *patch)) co_return json_response(v, http::status::ok, to_json(*t));
-    } else if (store_.remove(name, r.id)) {
-      http_response res{http::status::no_content, v};
-      co_return res;
+      if (auto t = todos.update(r.id, *patch)) return json_response(v, http::status::ok, to_json(*t));
+    } else if (todos.remove(r.id)) {
+      return http_response{http::status::no_content, v};
     }
-    co_return json_error(v, http::status::not_found, "not_found", "no todo " + std::to_string(r.id));
-  } catch (const store_busy&) {
+    return json_error(v, http::status::not_found, "not_found", "no todo " + std::to_string(r.id));
+  } catch (const store_busy& e) {
+    asyncctx::log::warn("database busy: {}", e.what());
     http_response res =
         json_error(v, http::status::service_unavailable, "database_busy", "the database is busy; try again");
     res.set(http::field::retry_after, "1");
-    co_return res;
+    return res;
+  } catch (const store_interrupted&) {
+    asyncctx::log::warn("query interrupted: the request was cancelled");
+    return json_error(v, http::status::service_unavailable, "cancelled", "the request was cancelled");
+  } catch (const asyncctx::cancelled_error&) {
+    asyncctx::log::warn("request cancelled before its query");
+    return json_error(v, http::status::service_unavailable, "cancelled", "the request was cancelled");
   }
 }
+
+}  // namespace
 
 }  // namespace todo

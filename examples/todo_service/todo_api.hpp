@@ -8,8 +8,11 @@
 // where todo = {"id": int, "title": string, "done": bool}.
 //
 // Every request needs "Authorization: Bearer <token>" (401 otherwise). The authenticated
-// user is bound in the request's context (current_user()) for everything the request does,
-// on every thread, and every query is scoped to it: another user's id is simply not found.
+// user is set in the request's scope (an async_var, current_user()) and in its log fields
+// (`user`), for everything the request does on every thread; the request's todo_repository (a
+// scoped service) is bound to it, so another user's id is simply not found. The handler runs
+// inside a request scope (asio::request_scope_layer with the service's registry: see
+// todo_service.hpp); authentication is traced as an "auth" span.
 // A client's mistake always gets a 4xx with a JSON body {"error": {"code", "message"}}:
 // 400 invalid JSON / fields, 401, 404, 405 (with Allow), 413 body too large, 415 not JSON;
 // a database that stays busy gets 503 with Retry-After. Titles are stored verbatim (every
@@ -20,12 +23,14 @@
 #include <asyncctx/asio/http_server.hpp>
 #include <asyncctx/task.hpp>
 #include <asyncctx/thread_pool.hpp>
-#include <asyncctx/variable.hpp>
+#include <asyncctx/trace/tracer_provider.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 #include "auth_client.hpp"
+#include "todo_repository.hpp"
 #include "todo_store.hpp"
 
 namespace todo {
@@ -40,19 +45,20 @@ struct api_options {
 
 class todo_api {
  public:
-  todo_api(todo_store& store, const auth_client& auth, asyncctx::thread_pool& db_pool, api_options options = {});
+  todo_api(const auth_client& auth, asyncctx::thread_pool& db_pool, asyncctx::trace::tracer tracer,
+           api_options options = {});
 
-  // The http_server handler: runs in the request's context, on any thread.
+  // The http_server handler: runs in the request's context and scope, on any thread.
   asyncctx::task<http_response> handle(http_request req);
 
-  // The user of the request being handled (null outside a request, or before it was
-  // authenticated).
-  static const user* current_user() noexcept;
+  // The user of the request being handled (nullopt outside a request scope, or before the
+  // request was authenticated).
+  static std::optional<user> current_user();
 
  private:
-  todo_store& store_;
   const auth_client& auth_;
   asyncctx::thread_pool& db_pool_;
+  asyncctx::trace::tracer tracer_;
   api_options options_;
 };
 

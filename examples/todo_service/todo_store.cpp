@@ -1,6 +1,10 @@
 #include "todo_store.hpp"
 
+#include <asyncctx/after_cancel.hpp>
+
 #include <algorithm>
+#include <memory>
+#include <mutex>
 #include <utility>
 
 #include <sqlite3.h>
@@ -13,6 +17,7 @@ namespace {
   std::string message = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   const int primary = rc & 0xff;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw store_busy(message);
+  if (primary == SQLITE_INTERRUPT) throw store_interrupted(message);
   throw store_error(message);
 }
 
@@ -79,20 +84,43 @@ class todo_store::connection {
   std::vector<sqlite3_stmt*> statements_;
 };
 
-// A connection borrowed from the store for one call; goes back when destroyed.
+// What a cancellation interrupts: the leased connection, until the lease ends. The mutex
+// makes the end of the lease wait for an interrupt in progress, so that an interrupt can
+// never reach the connection's next user.
+struct interrupt_target {
+  std::mutex mutex;
+  sqlite3* db = nullptr;
+};
+
+// A connection borrowed from the store for one call; goes back when destroyed. While it is
+// held, the cancellation of the caller's context interrupts its statements.
 class todo_store::lease {
  public:
-  lease(todo_store& store, std::unique_ptr<connection> c) : store_(store), c_(std::move(c)) {}
-  lease(lease&& other) noexcept : store_(other.store_), c_(std::move(other.c_)) {}
-  lease& operator=(lease&&) = delete;
+  lease(todo_store& store, std::unique_ptr<connection> c)
+      : store_(store), c_(std::move(c)), target_(std::make_shared<interrupt_target>()) {
+    target_->db = c_->handle();
+    interrupt_ = asyncctx::after_cancel([t = target_] {
+      std::lock_guard lock(t->mutex);
+      if (t->db != nullptr) sqlite3_interrupt(t->db);
+    });
+  }
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
   ~lease() {
-    if (c_) store_.give_back(std::move(c_));
+    interrupt_.unregister();
+    {
+      std::lock_guard lock(target_->mutex);
+      target_->db = nullptr;
+    }
+    store_.give_back(std::move(c_));
   }
   connection* operator->() const noexcept { return c_.get(); }
 
  private:
   todo_store& store_;
   std::unique_ptr<connection> c_;
+  std::shared_ptr<interrupt_target> target_;
+  asyncctx::after_cancel_handle interrupt_;
 };
 
 namespace {
@@ -157,7 +185,8 @@ todo_store::lease todo_store::acquire() {
   available_.wait(lock, [&] { return !idle_.empty(); });
   std::unique_ptr<connection> c = std::move(idle_.back());
   idle_.pop_back();
-  return lease(*this, std::move(c));
+  lock.unlock();
+  return lease(*this, std::move(c));  // guaranteed elision: a lease never moves
 }
 
 void todo_store::give_back(std::unique_ptr<connection> c) noexcept {

@@ -5,6 +5,9 @@
 // gets one connection per concurrent caller (WAL mode, readers never wait for the writer);
 // ":memory:" gets one shared connection, since each in-memory connection is its own database.
 //
+// Cancellation: a call made in a cancellable context (asyncctx/cancellation.hpp) is
+// interrupted (sqlite3_interrupt) when that context is cancelled while the call holds its
+// connection, and throws store_interrupted; the connection goes back clean.
 // Errors: a database that stays busy or locked past a bounded retry throws store_busy (the
 // service answers 503: the write was not made, nothing is lost silently); any other SQLite
 // failure throws store_error. A todo always belongs to one user: every query filters on it,
@@ -47,6 +50,13 @@ class store_error : public std::runtime_error {
 
 // The database stayed busy (locked by another connection or process) past the retry budget.
 class store_busy : public store_error {
+ public:
+  using store_error::store_error;
+};
+
+// A statement was interrupted: the request's context was cancelled while it ran (the client
+// hung up, or the deadline passed). Nothing was changed.
+class store_interrupted : public store_error {
  public:
   using store_error::store_error;
 };

@@ -1,7 +1,15 @@
 // The todo service through real HTTP on 127.0.0.1: users are isolated from each other under
 // concurrent load, the final state is exactly what the successful requests made, and every
 // client mistake gets its 4xx with a JSON error (never a 500, never an executed title).
+#include "todo_service.hpp"
+
+#include <asyncctx/log/logger.hpp>
+#include <asyncctx/log/spdlog_formatter.hpp>
 #include <asyncctx/thread_pool.hpp>
+#include <asyncctx/trace/log_fields.hpp>
+#include <asyncctx/trace/simple_span_processor.hpp>
+#include <asyncctx/trace/span_data.hpp>
+#include <asyncctx/trace/tracer_provider.hpp>
 
 #include <gtest/gtest.h>
 
@@ -13,15 +21,17 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "auth_client.hpp"
 #include "http_test_support.hpp"
 #include "todo_api.hpp"
 #include "todo_store.hpp"
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -30,42 +40,54 @@ namespace {
 using namespace asyncctx_test;
 using json = nlohmann::json;
 
-// The service on its own io threads and database pool.
-class todo_fixture {
+// The service with its layers on its own io threads; spans kept in memory, log lines in a
+// string (JSON).
+class span_collector final : public asyncctx::trace::span_exporter {
  public:
-  explicit todo_fixture(todo::todo_store::options store_options = {})
-      : store_(std::move(store_options)), pool_(4), api_(store_, auth_, pool_) {}
-
-  todo::todo_store& store() { return store_; }
-  todo::todo_api& api() { return api_; }
-  todo::auth_client& auth() { return auth_; }
-  asyncctx::thread_pool& pool() { return pool_; }
+  result export_spans(std::span<const asyncctx::trace::span_data> batch) override {
+    std::lock_guard lock(mutex_);
+    spans_.insert(spans_.end(), batch.begin(), batch.end());
+    return result::success;
+  }
+  bool shutdown(std::chrono::milliseconds) override { return true; }
+  std::vector<asyncctx::trace::span_data> spans() const {
+    std::lock_guard lock(mutex_);
+    return spans_;
+  }
 
  private:
-  todo::todo_store store_;
-  todo::auth_client auth_;
-  asyncctx::thread_pool pool_;
-  todo::todo_api api_;
+  mutable std::mutex mutex_;
+  std::vector<asyncctx::trace::span_data> spans_;
 };
 
+todo::service_options with_tokens(todo::service_options o) {
+  o.tokens = {{"alice-token", "alice"}, {"bob-token", "bob"}};
+  return o;
+}
+
 struct service {
-  explicit service(todo::todo_store::options store_options = {}, int io_threads = 2)
-      : fixture(std::move(store_options)),
-        server([this](http_request req) { return fixture.api().handle(std::move(req)); }, io_threads) {}
+  explicit service(todo::service_options options = {})
+      : collector(std::make_shared<span_collector>()),
+        svc(with_tracing(with_tokens(std::move(options)), collector)),
+        server([this](http_request req) { return svc.handle(std::move(req)); }, 2, svc.server_options()) {}
   ~service() {
     server.shut_down();
-    fixture.pool().wait_idle();
+    svc.db_pool().wait_idle();
   }
-  todo_fixture fixture;
+  static todo::service_options with_tracing(todo::service_options o, std::shared_ptr<span_collector> c) {
+    if (!o.tracing) {
+      o.tracing = std::make_shared<asyncctx::trace::tracer_provider>(asyncctx::trace::tracer_provider_options{
+          .processors = {std::make_shared<asyncctx::trace::simple_span_processor>(std::move(c))}});
+    }
+    return o;
+  }
+  std::shared_ptr<span_collector> collector;
+  todo::todo_service svc;
   running_server server;
 };
 
 std::unique_ptr<service> make_service(todo::todo_store::options store_options = {}) {
-  // Tokens are issued before the server starts serving.
-  auto s = std::make_unique<service>(std::move(store_options));
-  s->fixture.auth().issue("alice-token", "alice");
-  s->fixture.auth().issue("bob-token", "bob");
-  return s;
+  return std::make_unique<service>(todo::service_options{.store = std::move(store_options)});
 }
 
 http_request make(http::verb method, std::string target, std::optional<std::string> token,
@@ -327,16 +349,116 @@ TEST(TodoService, ABusyDatabaseGets503ThenTheRetrySucceedsAndNothingIsLost) {
   std::filesystem::remove(path + "-shm");
 }
 
-TEST(TodoService, TheAuthenticatedUserFollowsTheRequestOntoTheDatabaseThreads) {
-  // The store is called on a pool thread; the user it sees there comes from the request's
-  // context, not from a parameter.
+TEST(TodoService, TheDatabasePoolIsLeftCleanAfterRequests) {
+  // The store is called on a pool thread in the request's scope; afterwards the pool thread
+  // is back in its own (empty) context: no user, no scope.
   auto svc = make_service();
   test_client client(svc->server.endpoint());
   ASSERT_EQ(client.request(make(http::verb::post, "/todos", "bob-token", R"({"title":"t"})")).result(),
             http::status::created);
   std::promise<std::string> seen;
-  svc->fixture.pool().post([&] { seen.set_value(todo::todo_api::current_user() ? "leaked" : "none"); });
-  EXPECT_EQ(seen.get_future().get(), "none");  // the pool thread is clean afterwards
+  svc->svc.db_pool().post([&] { seen.set_value(todo::todo_api::current_user() ? "leaked" : "none"); });
+  EXPECT_EQ(seen.get_future().get(), "none");
+}
+
+// Logs to a string, JSON lines with the trace fields, for one test.
+class captured_log {
+ public:
+  captured_log() : provider_(asyncctx::trace::add_log_trace_fields()) {
+    auto logger = std::make_shared<spdlog::logger>("todo", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
+    asyncctx::log::configure(*logger, asyncctx::log::line_format::json);
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+  }
+  ~captured_log() {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("none"));
+    asyncctx::log::remove_field_provider(provider_);
+  }
+  std::vector<json> lines() {
+    spdlog::default_logger()->flush();
+    std::vector<json> out;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  }
+
+ private:
+  std::ostringstream out_;
+  asyncctx::log::provider_id provider_;
+};
+
+// Two users at once: every log line of an authenticated request names that request's user,
+// carries its request_id and the ids of a span of that request's trace; every span of a
+// request shares one trace id, under the request's SERVER span, with an auth span and a span
+// per SQL statement.
+TEST(TodoService, EveryLogLineNamesItsUserAndEverySpanOfARequestSharesItsTrace) {
+  captured_log log;
+  auto svc = make_service();
+  std::mutex mutex;
+  std::map<std::string, std::string> user_of_request;  // X-Request-ID -> user
+  std::vector<std::thread> clients;
+  for (const std::string name : {"alice", "bob"}) {
+    clients.emplace_back([&, name] {
+      test_client client(svc->server.endpoint());
+      for (int i = 0; i < 20; ++i) {
+        const http_response res =
+            i % 2 == 0 ? client.request(make(http::verb::post, "/todos", name + "-token", json{{"title", name}}.dump()))
+                       : client.request(make(http::verb::get, "/todos", name + "-token"));
+        std::lock_guard lock(mutex);
+        user_of_request[std::string(res["X-Request-ID"])] = name;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  svc->server.shut_down();
+  svc->svc.db_pool().wait_idle();
+
+  const std::vector<json> lines = log.lines();
+  ASSERT_GE(lines.size(), 80u);  // at least the request and answer lines of 40 requests
+  std::map<std::string, std::string> trace_of_request;
+  for (const json& line : lines) {
+    ASSERT_TRUE(line.contains("request_id")) << line.dump();
+    const std::string id = line["request_id"];
+    ASSERT_TRUE(user_of_request.count(id)) << line.dump();
+    EXPECT_EQ(line.value("user", ""), user_of_request[id]) << line.dump();
+    ASSERT_TRUE(line.contains("trace_id") && line.contains("span_id")) << line.dump();
+    auto [it, fresh] = trace_of_request.emplace(id, line["trace_id"]);
+    EXPECT_EQ(it->second, line["trace_id"]) << "one trace per request: " << line.dump();
+  }
+  EXPECT_EQ(trace_of_request.size(), user_of_request.size());
+
+  // The spans: per trace, one SERVER root, an auth span and SQL spans under it.
+  std::map<std::string, std::vector<asyncctx::trace::span_data>> by_trace;
+  for (auto& s : svc->collector->spans()) by_trace[s.trace.to_hex()].push_back(s);
+  EXPECT_EQ(by_trace.size(), user_of_request.size());
+  for (auto& [trace_id, spans] : by_trace) {
+    int servers = 0, auths = 0, sql = 0;
+    asyncctx::trace::span_id server_id;
+    for (auto& s : spans) {
+      if (s.kind == asyncctx::trace::span_kind::server) {
+        ++servers;
+        server_id = s.span;
+      }
+    }
+    for (auto& s : spans) {
+      if (s.name == "auth") {
+        ++auths;
+        EXPECT_EQ(s.parent, server_id);
+      }
+      bool db = false;
+      for (auto& a : s.attributes) db = db || (a.key == "db.system" && std::get<std::string>(a.value) == "sqlite");
+      if (db) {
+        ++sql;
+        EXPECT_EQ(s.parent, server_id);
+        EXPECT_EQ(s.kind, asyncctx::trace::span_kind::client);
+      }
+    }
+    EXPECT_EQ(servers, 1) << trace_id;
+    EXPECT_EQ(auths, 1) << trace_id;
+    EXPECT_EQ(sql, 1) << trace_id;
+  }
+  // Every trace id seen in the logs is one of the exported traces.
+  for (auto& [id, trace_id] : trace_of_request) EXPECT_TRUE(by_trace.count(trace_id)) << id;
 }
 
 }  // namespace
