@@ -1,14 +1,16 @@
 // What a request scope costs a minimal http_server request, in one run:
-//   http_request/plain          server CPU per request of a minimal http_server (a synchronous
+//   http_request/variant:0          server CPU per request of a minimal http_server (a synchronous
 //                               handler answering "ok"), keep-alive, one client on 127.0.0.1
-//   http_request/scope          the same server with asio::request_scope_layer (an async_scope
+//   http_request/variant:2         the same server with one http_layer that does nothing: what
+//                               the layer machinery itself costs
+//   http_request/variant:1         the same server with asio::request_scope_layer (an async_scope
 //                               per request) and a handler that resolves 3 scoped services
 //                               (built, then disposed when the request's scope ends)
 //   scope_open_close_3          the scope alone: async_scope::run(registry, f) + 3 resolves +
 //                               disposal, no HTTP
 // The HTTP shapes report `server_cpu_ns` (the server thread's CPU time per request, from its
 // thread CPU clock: the client's work is not counted). The ratio docs/benchmarks.md gives is
-// scope_open_close_3 / http_request/plain's server_cpu_ns.
+// scope_open_close_3 / http_request/variant:0's server_cpu_ns.
 #include <asyncctx/asio/http_server.hpp>
 #include <asyncctx/asio/request_scope_layer.hpp>
 #include <asyncctx/async_scope.hpp>
@@ -80,12 +82,16 @@ std::int64_t thread_cpu_ns(pthread_t thread) {
 }
 
 void http_request_cpu(benchmark::State& state) {
-  const bool with_scope = state.range(0) == 1;
+  const int variant = static_cast<int>(state.range(0));  // 0 plain, 1 scope layer, 2 empty layer
   const asyncctx::service_registry services = make_registry();
   boost::asio::io_context ioc;
   std::optional<asyncctx::asio::http_server> server;
   const boost::asio::ip::tcp::endpoint loopback(boost::asio::ip::make_address("127.0.0.1"), 0);
-  if (with_scope) {
+  if (variant == 2) {
+    asyncctx::asio::http_server_options options;
+    options.layers.push_back(std::make_shared<asyncctx::asio::http_layer>());
+    server.emplace(ioc, loopback, ok, std::move(options));
+  } else if (variant == 1) {
     asyncctx::asio::http_server_options options;
     options.layers.push_back(std::make_shared<asyncctx::asio::request_scope_layer>(services));
     server.emplace(
@@ -128,7 +134,7 @@ void http_request_cpu(benchmark::State& state) {
   io.join();
   server.reset();
 }
-BENCHMARK(http_request_cpu)->ArgName("scope")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(http_request_cpu)->ArgName("variant")->Arg(0)->Arg(2)->Arg(1)->UseRealTime();
 
 void scope_open_close_3(benchmark::State& state) {
   const asyncctx::service_registry services = make_registry();

@@ -14,7 +14,10 @@ endif()
 add_library(asyncctx_trace_http
   src/trace_http/otlp_payload.cpp
   src/trace_http/otlp_retry.cpp
-  src/trace_http/otlp_http_exporter.cpp)
+  src/trace_http/otlp_http_exporter.cpp
+  src/trace_http/http_server_layer.cpp
+  src/trace_http/http_client.cpp
+  src/trace_http/otel_environment.cpp)
 add_library(asyncctx::trace_http ALIAS asyncctx_trace_http)
 # Header-only and used in the sources only: not a dependency of the installed package.
 target_link_libraries(asyncctx_trace_http PUBLIC asyncctx::trace asyncctx::asio PRIVATE $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>)

@@ -64,6 +64,8 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "request_trace_tree.hpp"
+
 namespace {
 
 namespace http = boost::beast::http;
@@ -126,6 +128,14 @@ class demo_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
 std::shared_ptr<demo_sink> g_sink;
 
+// Each request's spans as a tree (request_trace_tree.hpp), between the log lines.
+void print_trace_tree(std::string_view tree) {
+  if (g_quiet.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(g_out_mutex);
+  std::fwrite(tree.data(), 1, tree.size(), stdout);
+  std::fflush(stdout);
+}
+
 long elapsed_ms() {
   const auto* rc = asyncctx::asio::current_request();
   if (rc == nullptr) return -1;
@@ -134,6 +144,7 @@ long elapsed_ms() {
 
 // A nested coroutine: created inside the request's task, it inherits the request's context.
 asyncctx::task<std::string> render_greeting(std::string who) {
+  [[maybe_unused]] const auto span = demo::trace_tree::start("render greeting");
   asyncctx::log::info("nested coroutine");
   co_return "hello, " + who;
 }
@@ -150,6 +161,7 @@ asyncctx::task<http_response> handle(http_request req, boost::asio::io_context::
 
   co_await asyncctx::schedule_on(pool->get_executor());
   asyncctx::log::info("on a pool worker");
+  [[maybe_unused]] const auto pool_work = demo::trace_tree::start("pool work");
 
   // A named local, not a temporary in the co_await expression: GCC 12 mis-handles
   // conditional-expression temporaries passed to a coroutine inside co_await.
@@ -346,10 +358,12 @@ int main(int argc, char** argv) {
                                     [](asyncctx::log::field_writer& out) { out.add("thread", t_thread_name); });
 
   try {
+    demo::trace_tree tracing(print_trace_tree);
     boost::asio::io_context ioc;
     asyncctx::thread_pool pool(2);
     asyncctx::asio::http_server_options options;
     options.request_context = s.context;
+    if (s.context) options.layers.push_back(tracing.layer());  // --no-context: the bare baseline
     const auto port = static_cast<unsigned short>(s.serve_port >= 0 ? s.serve_port : 0);
     const std::chrono::milliseconds delay(s.delay_ms);
     asyncctx::asio::http_server server(

@@ -26,7 +26,8 @@ asyncctx_ensure_packages() {
 #   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
 #   libspdlog-dev, libfmt-dev  spdlog and {fmt}: asyncctx::log, which every example logs through
 #   libsqlite3-dev           SQLite: the todo service's database (examples/todo_service)
-#   nlohmann-json3-dev       JSON: the todo service's bodies
+#   nlohmann-json3-dev       JSON: the todo service's bodies, reading in asyncctx::trace_http (OTLP
+#                            answers, the trace_context_service body), otlp_payload_dump and its tests
 ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev libsqlite3-dev
   nlohmann-json3-dev)
 

@@ -86,8 +86,7 @@ struct batch_span_processor::state {
     while (out.size() < max) {
       cell& c = cells[pos % capacity];
       if (c.sequence.load(std::memory_order_acquire) != pos + 1) break;  // empty, or still being written
-      out.push_back(std::move(c.data));
-      c.data = span_data{};
+      out.push_back(std::move(c.data));                                  // leaves c.data empty, ready for the next lap
       c.sequence.store(pos + capacity, std::memory_order_release);
       ++pos;
     }

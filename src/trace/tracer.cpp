@@ -180,18 +180,17 @@ void span_ref::end(std::uint64_t end_unix_nano) const noexcept {
   }
   if (r->ended.load(std::memory_order_relaxed)) return;
   if (end_unix_nano == 0) end_unix_nano = now_unix_nano();
-  span_data data;
   {
     std::lock_guard lock(r->mutex);
     if (r->ended.exchange(true, std::memory_order_acq_rel)) return;
     r->data.end_unix_nano = std::max(end_unix_nano, r->data.start_unix_nano);
-    data = std::move(r->data);
   }
+  // Ended: nothing touches r->data any more but this call, which hands it on.
   const auto& processors = r->provider->processors;
   try {
     // Every processor but the last gets a copy; the last one gets the data itself.
-    for (std::size_t i = 0; i + 1 < processors.size(); ++i) processors[i]->on_end(span_data(data));
-    if (!processors.empty()) processors.back()->on_end(std::move(data));
+    for (std::size_t i = 0; i + 1 < processors.size(); ++i) processors[i]->on_end(span_data(r->data));
+    if (!processors.empty()) processors.back()->on_end(std::move(r->data));
   } catch (...) {
     asyncctx::detail::report_error(error_kind::trace_export, "a span processor threw from on_end; the span is lost",
                                    std::current_exception());

@@ -335,7 +335,7 @@ TEST(HttpServer, MalformedRequestsGet400AndAreClosed) {
   }
   // The size limits get their own statuses.
   const raw_exchange big_header =
-      send_raw(srv.endpoint(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10000, 'a') + "\r\n\r\n");
+      send_raw(srv.endpoint(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
   EXPECT_TRUE(big_header.received.starts_with("HTTP/1.1 431")) << big_header.received;
   const raw_exchange big_body =
       send_raw(srv.endpoint(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n");
