@@ -30,15 +30,15 @@
 namespace todo {
 
 struct service_options {
-  todo_store::options store;
-  api_options api;
+  todo_store::options store{};
+  api_options api{};
   unsigned db_threads = 4;
   // Each request's deadline (its response is a 503 after it); zero: none.
   std::chrono::milliseconds deadline{10000};
   // Where the spans go; null: nowhere (a provider without processors).
-  std::shared_ptr<asyncctx::trace::tracer_provider> tracing;
+  std::shared_ptr<asyncctx::trace::tracer_provider> tracing{};
   // The bearer tokens the auth client knows: token -> user name.
-  std::vector<std::pair<std::string, std::string>> tokens;
+  std::vector<std::pair<std::string, std::string>> tokens{};
 };
 
 class todo_service {

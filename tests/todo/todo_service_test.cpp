@@ -30,6 +30,7 @@
 #include "todo_api.hpp"
 #include "todo_store.hpp"
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -39,6 +40,15 @@ namespace {
 
 using namespace asyncctx_test;
 using json = nlohmann::json;
+
+// The service logs through spdlog's default logger: silent, unless a test captures it.
+std::shared_ptr<spdlog::logger> silent_logger() {
+  return std::make_shared<spdlog::logger>("todo", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+const bool logs_silenced = [] {
+  spdlog::set_default_logger(silent_logger());
+  return true;
+}();
 
 // The service with its layers on its own io threads; spans kept in memory, log lines in a
 // string (JSON).
@@ -371,7 +381,7 @@ class captured_log {
     spdlog::set_default_logger(logger);
   }
   ~captured_log() {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("none"));
+    spdlog::set_default_logger(silent_logger());
     asyncctx::log::remove_field_provider(provider_);
   }
   std::vector<json> lines() {
