@@ -33,7 +33,9 @@ ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog
 
 # The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
 # bench/compare/run.
-ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev)
+#   libbenchmark-dev  Google Benchmark
+#   wrk               the HTTP load of bench/todo_rps.sh, bench/http_rps.sh and bench/compare/run
+ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev wrk)
 
 # The test command on top of the build (scripts/test.sh):
 #   libgtest-dev, libgmock-dev   GoogleTest (tests/; gmock's matchers in tests/scope_test.cpp)
