@@ -25,13 +25,17 @@ asyncctx_ensure_packages() {
 #   ccache                   compiler cache, picked up by CMakeLists.txt (asyncctx_ccache_env below)
 #   libboost1.81-dev         Boost.Asio and Beast: asyncctx::asio, its tests, the demo server
 #   libspdlog-dev, libfmt-dev  spdlog and {fmt}: asyncctx::log, which every example logs through
-#   nlohmann-json3-dev       JSON reading in asyncctx::trace_http (OTLP answers, the
-#                            trace_context_service body), otlp_payload_dump and its tests
-ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev nlohmann-json3-dev)
+#   libsqlite3-dev           SQLite: the todo service's database (examples/todo_service)
+#   nlohmann-json3-dev       JSON: the todo service's bodies, reading in asyncctx::trace_http (OTLP
+#                            answers, the trace_context_service body), otlp_payload_dump and its tests
+ASYNCCTX_BUILD_PACKAGES=(g++ cmake ninja-build ccache libboost1.81-dev libspdlog-dev libfmt-dev libsqlite3-dev
+  nlohmann-json3-dev)
 
 # The benchmarks (bench/, Google Benchmark): built by scripts/test.sh's Release step and run by
 # bench/compare/run.
-ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev)
+#   libbenchmark-dev  Google Benchmark
+#   wrk               the HTTP load of bench/todo_rps.sh, bench/http_rps.sh and bench/compare/run
+ASYNCCTX_BENCH_PACKAGES=(libbenchmark-dev wrk)
 
 # The test command on top of the build (scripts/test.sh):
 #   libgtest-dev, libgmock-dev   GoogleTest (tests/; gmock's matchers in tests/scope_test.cpp)
