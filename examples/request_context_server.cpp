@@ -60,11 +60,10 @@
 #include <thread>
 #include <vector>
 
+#include "request_trace_tree.hpp"
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
-
-#include "request_trace_tree.hpp"
 
 namespace {
 
