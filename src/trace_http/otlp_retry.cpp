@@ -12,7 +12,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr std::int64_t max_retry_after_seconds = 24 * 60 * 60;
+constexpr std::int64_t max_retry_after_seconds = std::int64_t{24} * 60 * 60;
 
 // Reads exactly `n` digits.
 bool digits(std::string_view& s, std::size_t n, int& out) {

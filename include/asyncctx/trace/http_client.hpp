@@ -67,6 +67,7 @@ class http_client {
   template <class Token>
   auto async_send(const http_url& url, asio::http_request req, Token&& token) {
     return boost::asio::async_initiate<Token, completion>(
+        // NOLINTNEXTLINE(performance-unnecessary-value-param): r is moved into start().
         [this](auto handler, const http_url& u, asio::http_request r) {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           start(u, std::move(r),

@@ -76,7 +76,8 @@ struct otel_environment {
 // Reads the OTEL_* variables through `lookup` (null result: unset).
 ASYNCCTX_API otel_environment read_otel_environment(const std::function<const char*(const char*)>& lookup =
                                                         [](const char* name) -> const char* {
-  return std::getenv(name);
+  // Read at configuration time; nothing in the library writes the environment.
+  return std::getenv(name);  // NOLINT(concurrency-mt-unsafe)
 });
 
 // A `key1=value1,key2=value2` list (OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS):

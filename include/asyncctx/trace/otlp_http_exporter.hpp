@@ -50,7 +50,7 @@ struct otlp_http_exporter_options {
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
   std::chrono::milliseconds timeout{10000};                  // one export, retries included
   otlp_retry_policy retry;
-  std::uint64_t max_response_bytes = 64 * 1024;
+  std::uint64_t max_response_bytes = std::uint64_t{64} * 1024;
 };
 
 // Counters since construction.
