@@ -109,6 +109,8 @@ int main(int argc, char** argv) {
     return path == "/test" || path == "/flush" ? std::string(path) : std::string();
   };
   asyncctx::asio::http_server_options options;
+  // W3C Baggage asks for 8,192 bytes of baggage to be propagated, beside a full tracestate.
+  options.header_limit = 16 * 1024;
   options.layers.push_back(std::make_shared<asyncctx::trace::http_server_layer>(std::move(layer)));
 
   auto handler = [&](http_request req) -> asyncctx::task<http_response> {
