@@ -1,5 +1,6 @@
 #include "ctx_a.hpp"
 
+#include <asyncctx/asio/request_context.hpp>
 #include <asyncctx/async_hooks.hpp>
 #include <asyncctx/task.hpp>
 #include <asyncctx/variable.hpp>
@@ -50,4 +51,8 @@ void a_stop_recording_inits() { g_hook.reset(); }
 std::vector<std::pair<asyncctx::async_id, std::string>> a_recorded_inits() {
   const std::lock_guard lock(g_inits_mutex);
   return g_inits;
+}
+
+void a_run_in_request(const std::string& id, const std::function<void()>& fn) {
+  asyncctx::asio::request_variable().run(asyncctx::asio::make_request_context(id, "GET", "/"), fn);
 }

@@ -31,3 +31,7 @@ CTX_A_API asyncctx::task<int> a_task_calling(int v, int (*read)(asyncctx::variab
 CTX_A_API void a_start_recording_inits();
 CTX_A_API void a_stop_recording_inits();
 CTX_A_API std::vector<std::pair<asyncctx::async_id, std::string>> a_recorded_inits();
+
+// Calls fn() in a request with the given id, bound by a through the library's request
+// variable (asyncctx::asio::request_variable(), as http_server binds it).
+CTX_A_API void a_run_in_request(const std::string& id, const std::function<void()>& fn);

@@ -6,6 +6,8 @@
 #include <asyncctx/task.hpp>
 #include <asyncctx/variable.hpp>
 
+#include <string>
+
 #define CTX_B_API __attribute__((visibility("default")))
 
 // v.value_or(-1), through b's instantiation of variable<int>.
@@ -19,3 +21,6 @@ CTX_B_API int b_sync_wait_on_new_thread(asyncctx::task<int> t);
 
 // Makes and destroys an async_resource of type "CTX_B_RESOURCE"; returns its id.
 CTX_B_API asyncctx::async_id b_make_resource();
+
+// The id of asyncctx::asio::current_request() as b sees it, or "(none)".
+CTX_B_API std::string b_current_request_id();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "ctx_a.hpp"
@@ -25,6 +26,15 @@ TEST(SharedObjects, TaskOfBCreatedInARunSeesAsValueWhenBRunsItOnAnotherThread) {
 TEST(SharedObjects, TaskOfACreatedInARunReadsAsValueThroughBWhenBRunsItOnAnotherThread) {
   auto t = a_task_calling(9, &b_read);
   EXPECT_EQ(b_sync_wait_on_new_thread(std::move(t)), 9);
+}
+
+// The request variable is the library's, not an inline static of the header: a logger's
+// request-field provider in one shared object sees the request the server bound in another.
+TEST(SharedObjects, BSeesTheRequestABound) {
+  std::string seen;
+  a_run_in_request("req-a-1", [&] { seen = b_current_request_id(); });
+  EXPECT_EQ(seen, "req-a-1") << "libctx_b.so read its own copy of the request variable";
+  EXPECT_EQ(b_current_request_id(), "(none)");
 }
 
 TEST(SharedObjects, HookEnabledInASeesTheInitOfAResourceMadeInB) {
