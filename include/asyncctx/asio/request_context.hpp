@@ -16,11 +16,9 @@
 #include <asyncctx/detail/config.hpp>
 #include <asyncctx/variable.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,61 +62,20 @@ constexpr bool is_valid_request_id(std::string_view id) noexcept {
   return true;
 }
 
-namespace detail {
-
-// A random 64-bit prefix chosen once per process, so that ids of different processes (or of
-// a restarted one) do not collide; the counter makes ids unique within the process.
-inline std::uint64_t request_id_prefix() noexcept {
-  static const std::uint64_t prefix = [] {
-    std::uint64_t seed = 0;
-    try {
-      std::random_device rd;
-      seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    } catch (...) {
-      // No entropy source: fall back to the clock and an address (ASLR), still distinct
-      // enough across restarts.
-    }
-    seed ^= static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
-    seed ^= reinterpret_cast<std::uintptr_t>(&seed);
-    // splitmix64 finaliser: spreads the bits so that close seeds give unrelated prefixes.
-    seed += 0x9e3779b97f4a7c15ULL;
-    seed = (seed ^ (seed >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    seed = (seed ^ (seed >> 27)) * 0x94d049bb133111ebULL;
-    return seed ^ (seed >> 31);
-  }();
-  return prefix;
-}
-
-inline constinit std::atomic<std::uint64_t> request_id_counter{0};
-
-inline void write_hex64(char* out, std::uint64_t v) noexcept {
-  constexpr char digits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out[i] = digits[v & 0xf];
-    v >>= 4;
-  }
-}
-
-}  // namespace detail
-
 // A new request id, unique in this process and (with overwhelming probability) across
 // processes: 16 hex digits of a per-process random prefix, '-', 16 hex digits of a counter
 // (33 characters). One relaxed atomic increment per id: no lock, no syscall.
+// The prefix and the counter live in the compiled library, once per process however many
+// shared objects make ids.
 // Thread-safety: may be called from any thread at once.
-inline std::string generate_request_id() {
-  const std::uint64_t n = detail::request_id_counter.fetch_add(1, std::memory_order_relaxed) + 1;
-  std::string id(33, '-');
-  detail::write_hex64(id.data(), detail::request_id_prefix());
-  detail::write_hex64(id.data() + 17, n);
-  return id;
-}
+ASYNCCTX_API std::string generate_request_id();
 
 // The variable that holds the current request. http_server binds it; code that serves
 // requests by other means may bind it too (request_variable().run(make_request_context(...), f)).
-inline const variable<request_context>& request_variable() {
-  static const variable<request_context> var(variable<request_context>::options{"asyncctx.request", std::nullopt});
-  return var;
-}
+// Defined in the compiled library: one variable per process, so that a request bound in one
+// shared object (the server) is current in every other (a logger's field provider, a plugin),
+// whatever visibility they were built with.
+ASYNCCTX_API const variable<request_context>& request_variable();
 
 // The request being handled in the current context, or nullptr outside any request. The
 // pointer stays valid while the current context does (for the whole handling of a request,
