@@ -21,11 +21,14 @@ add_library(asyncctx_trace_http
 add_library(asyncctx::trace_http ALIAS asyncctx_trace_http)
 # Header-only and used in the sources only: not a dependency of the installed package.
 target_link_libraries(asyncctx_trace_http PUBLIC asyncctx::trace asyncctx::asio PRIVATE $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>)
+# Default visibility, unlike the core and log: this library's code is mostly Boost's headers
+# instantiated here, and their function-local statics must be the program's. Beast's and Asio's
+# error categories are such statics, compared by address: hidden, libasyncctx_trace_http.so
+# would have categories of its own, and a user's `ec == boost::beast::error::timeout` on an
+# error it returns would be false (tests/trace_http/http_client_test.cpp, shared build).
 set_target_properties(asyncctx_trace_http PROPERTIES
   EXPORT_NAME trace_http
   POSITION_INDEPENDENT_CODE ON
-  CXX_VISIBILITY_PRESET hidden
-  VISIBILITY_INLINES_HIDDEN ON
   VERSION ${PROJECT_VERSION}
   SOVERSION ${ASYNCCTX_ABI_VERSION})
 list(APPEND ASYNCCTX_INSTALL_TARGETS asyncctx_trace_http)
