@@ -118,6 +118,16 @@ class demo_sink final : public spdlog::sinks::base_sink<std::mutex> {
   }
   void flush_() override { std::fflush(stdout); }
 
+ public:
+  // Text that is not a log record (a trace tree), written under the sink's lock so that it
+  // never interleaves with a line.
+  void write_raw(std::string_view text) {
+    std::lock_guard lock(mutex_);
+    if (quiet_) return;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
+
  private:
   bool quiet_;
   int lines_ = 0;
@@ -128,12 +138,7 @@ class demo_sink final : public spdlog::sinks::base_sink<std::mutex> {
 std::shared_ptr<demo_sink> g_sink;
 
 // Each request's spans as a tree (request_trace_tree.hpp), between the log lines.
-void print_trace_tree(std::string_view tree) {
-  if (g_quiet.load(std::memory_order_relaxed)) return;
-  std::lock_guard lock(g_out_mutex);
-  std::fwrite(tree.data(), 1, tree.size(), stdout);
-  std::fflush(stdout);
-}
+void print_trace_tree(std::string_view tree) { g_sink->write_raw(tree); }
 
 long elapsed_ms() {
   const auto* rc = asyncctx::asio::current_request();
