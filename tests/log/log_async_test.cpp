@@ -23,27 +23,30 @@ namespace {
 
 namespace log = asyncctx::log;
 
-// Runs the load, every line written through `lg` (whose sink is `sink`), and checks them.
-asyncctx_test::load_result run_load(const log::logger& lg, asyncctx_test::line_sink& sink) {
-  asyncctx_test::run_load_tasks([&lg](int c, int i, const char* where) { lg.info("c={} i={} {}", c, i, where); });
-  lg.spdlog_logger().flush();
-  return asyncctx_test::check_lines(sink.lines());
-}
-
-std::shared_ptr<spdlog::async_logger> make_async_logger(std::shared_ptr<asyncctx_test::line_sink> sink,
-                                                        std::shared_ptr<spdlog::details::thread_pool> tp) {
-  auto lg = std::make_shared<spdlog::async_logger>("async", std::move(sink), std::move(tp),
-                                                   spdlog::async_overflow_policy::block);
-  lg->set_level(spdlog::level::trace);
-  return lg;
+// Runs the load through an async logger (4 spdlog threads, blocking when the queue is full)
+// whose sink is `sink`, set up by `configure_logger`, and checks the lines. The pool is
+// destroyed before the lines are read: its destructor joins its threads once they have written
+// every queued line. (flush() on an async logger only queues a flush request, which one of the
+// threads handles while the others may still be writing: reading after it loses lines.)
+template <class Configure>
+asyncctx_test::load_result run_async_load(const std::shared_ptr<asyncctx_test::line_sink>& sink,
+                                          Configure configure_logger) {
+  auto tp = std::make_shared<spdlog::details::thread_pool>(8192, 4);
+  {
+    auto spd = std::make_shared<spdlog::async_logger>("async", sink, tp, spdlog::async_overflow_policy::block);
+    spd->set_level(spdlog::level::trace);
+    configure_logger(*spd);
+    const log::logger lg(spd);
+    asyncctx_test::run_load_tasks([&lg](int c, int i, const char* where) { lg.info("c={} i={} {}", c, i, where); });
+  }
+  tp.reset();  // the only owner (the logger holds a weak_ptr): joins after the last line
+  return asyncctx_test::check_lines(sink->lines());
 }
 
 TEST(LogAsyncLogger, EveryLineCarriesTheFieldsOfTheCoroutineThatWroteIt) {
   auto sink = std::make_shared<asyncctx_test::line_sink>();
-  auto tp = std::make_shared<spdlog::details::thread_pool>(8192, 4);
-  auto spd = make_async_logger(sink, tp);
-  log::configure(*spd, log::line_format::json);
-  const asyncctx_test::load_result r = run_load(log::logger(spd), *sink);
+  const asyncctx_test::load_result r =
+      run_async_load(sink, [](spdlog::async_logger& spd) { log::configure(spd, log::line_format::json); });
   EXPECT_GE(r.lines, asyncctx_test::total_lines());
   EXPECT_EQ(r.wrong, 0) << "first wrong line: " << r.first_wrong;
 }
@@ -70,10 +73,8 @@ class naive_formatter final : public spdlog::formatter {
 
 TEST(LogAsyncLogger, TheNaiveDesignReadingFieldsInTheFormatterGetsThemWrong) {
   auto sink = std::make_shared<asyncctx_test::line_sink>();
-  auto tp = std::make_shared<spdlog::details::thread_pool>(8192, 4);
-  auto spd = make_async_logger(sink, tp);
-  spd->set_formatter(std::make_unique<naive_formatter>());
-  const asyncctx_test::load_result r = run_load(log::logger(spd), *sink);
+  const asyncctx_test::load_result r =
+      run_async_load(sink, [](spdlog::async_logger& spd) { spd.set_formatter(std::make_unique<naive_formatter>()); });
   EXPECT_GE(r.lines, asyncctx_test::total_lines());
   EXPECT_GT(r.wrong, 0);
   EXPECT_EQ(r.wrong, r.lines) << "no line can be right: the formatter runs outside every request";
