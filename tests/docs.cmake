@@ -39,7 +39,10 @@ foreach(doc IN LISTS doc_sources)
     math(EXPR index "${index} + 1")
     set(name docs_${page}_${index})
     set(file ${CMAKE_CURRENT_BINARY_DIR}/docs/${name}.cpp)
-    file(CONFIGURE OUTPUT ${file} CONTENT "// Extracted from ${doc}; edit it there.\n${code}\n" @ONLY)
+    # The source names the page relative to the checkout, so that it is the same file in every
+    # clone and the compiler cache hits across them.
+    file(RELATIVE_PATH doc_in_checkout ${PROJECT_SOURCE_DIR} ${doc})
+    file(CONFIGURE OUTPUT ${file} CONTENT "// Extracted from ${doc_in_checkout}; edit it there.\n${code}\n" @ONLY)
     set(libs asyncctx::asyncctx)
     if(info MATCHES "trace")
       set(libs asyncctx::trace)
