@@ -3,6 +3,8 @@
 // and baggage injected; the completion in the caller's context; errors and timeouts on the
 // span; nothing recorded under trace::suppress.
 #include <asyncctx/asio/use_task.hpp>
+#include <asyncctx/cancellation.hpp>
+#include <asyncctx/snapshot.hpp>
 #include <asyncctx/sync_wait.hpp>
 #include <asyncctx/task.hpp>
 #include <asyncctx/trace/baggage.hpp>
@@ -202,6 +204,49 @@ TEST(HttpClient, WorksAsAnAsioOperationInATask) {
   EXPECT_TRUE(same_span);  // after the co_await, the task's own span is current again
   parent.end();
   EXPECT_EQ(f.collector->wait_for(2).size(), 2u);
+}
+
+// The context's deadline bounds the request when it is earlier than options.timeout, and the
+// request ends as a cancelled operation: operation_aborted, error.type "cancelled".
+TEST(HttpClient, TheContextsEarlierDeadlineEndsTheRequest) {
+  test_backend peer([](const auto&) { return test_backend::hang_up(); });
+  client_fixture f;  // options.timeout: 10 s
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = asyncctx::with_timeout(std::chrono::milliseconds(200), [&] { return f.send(peer.url()); });
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(150));
+  EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_EQ(r.ec, boost::asio::error::operation_aborted);
+  const auto spans = f.collector->wait_for(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(asyncctx_test::string_attribute(spans[0], "error.type"), "cancelled");
+}
+
+TEST(HttpClient, CancellingTheContextAbortsTheRequestInFlight) {
+  test_backend peer([](const auto&) { return test_backend::hang_up(); });
+  client_fixture f;
+  std::future<client_fixture::result> sent;
+  asyncctx::with_cancel([&](const asyncctx::cancel_handle& h) {
+    sent = std::async(std::launch::async, asyncctx::snapshot::wrap([&] { return f.send(peer.url()); }));
+    while (peer.request_count() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    h.cancel();
+  });
+  ASSERT_EQ(sent.wait_for(std::chrono::seconds(3)), std::future_status::ready) << "the request was not aborted";
+  EXPECT_EQ(sent.get().ec, boost::asio::error::operation_aborted);
+}
+
+TEST(HttpClient, ARequestStartedInACancelledContextFailsAtOnceAndSendsNothing) {
+  test_backend peer([](const auto&) { return test_backend::answer(200); });
+  client_fixture f;
+  const auto r = asyncctx::with_cancel([&](const asyncctx::cancel_handle& h) {
+    h.cancel();
+    return f.send(peer.url());
+  });
+  EXPECT_EQ(r.ec, boost::asio::error::operation_aborted);
+  EXPECT_EQ(peer.request_count(), 0u);
+  const auto spans = f.collector->wait_for(1);
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(asyncctx_test::string_attribute(spans[0], "error.type"), "cancelled");
 }
 
 }  // namespace
