@@ -22,7 +22,14 @@
 //
 // Each request uses a fresh connection (Connection: close): the helper is for calls made
 // while handling requests, not a connection pool. The whole request is bounded by
-// options.timeout; the response body by options.body_limit.
+// options.timeout (then it completes with beast::error::timeout, error.type "timeout"); the
+// response body by options.body_limit.
+//
+// The calling context's deadline and cancellation (cancellation.hpp) are honoured: the
+// request is bounded by the context's deadline when that is earlier than options.timeout; a
+// cancellation of the context while the request is in flight closes its connection; a request
+// started in a context already cancelled sends nothing. In all three cases it completes with
+// boost::asio::error::operation_aborted, and the span's error.type is "cancelled".
 // Thread-safety: async_send may be called from any thread at once; the client must outlive
 // the requests it started only as an object holding their options (each request owns its
 // connection).
