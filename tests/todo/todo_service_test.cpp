@@ -471,4 +471,49 @@ TEST(TodoService, EveryLogLineNamesItsUserAndEverySpanOfARequestSharesItsTrace) 
   for (auto& [id, trace_id] : trace_of_request) EXPECT_TRUE(by_trace.count(trace_id)) << id;
 }
 
+// A client that hangs up while its write waits on a locked database stops the query: the
+// request's cancellation (client gone) interrupts the statement at once instead of letting it
+// wait out its 10 s busy budget, and the write is never made.
+TEST(TodoService, AClientThatHangsUpStopsItsQuery) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("todo_hangup_" + std::to_string(::getpid()) + ".db")).string();
+  std::filesystem::remove(path);
+  {
+    captured_log log;
+    auto svc = make_service({.path = path, .connections = 2, .busy_budget = std::chrono::seconds(10)});
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    std::chrono::steady_clock::time_point gone;
+    {
+      boost::asio::io_context ioc;
+      tcp::socket socket(ioc);
+      socket.connect(svc->server.endpoint());
+      http_request req = make(http::verb::post, "/todos", "alice-token", R"({"title":"never"})");
+      req.prepare_payload();
+      http::write(socket, req);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the insert waits on the lock
+      gone = std::chrono::steady_clock::now();
+      socket.close();
+    }
+    svc->svc.db_pool().wait_idle();
+    const auto stopped_after = std::chrono::steady_clock::now() - gone;
+    EXPECT_LT(stopped_after, std::chrono::seconds(2)) << "the query waited out its busy budget";
+    ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other);
+    test_client client(svc->server.endpoint());
+    const json list = json::parse(client.request(make(http::verb::get, "/todos", "alice-token")).body());
+    EXPECT_TRUE(list.empty()) << list.dump();
+    svc->server.shut_down();
+    bool interrupted = false;
+    for (const json& line : log.lines()) {
+      if (line.value("msg", "") == "query interrupted: the request was cancelled") interrupted = true;
+    }
+    EXPECT_TRUE(interrupted) << "no line says the query was interrupted";
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
 }  // namespace
