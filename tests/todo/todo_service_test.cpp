@@ -481,6 +481,11 @@ TEST(TodoService, AClientThatHangsUpStopsItsQuery) {
   {
     captured_log log;
     auto svc = make_service({.path = path, .connections = 2, .busy_budget = std::chrono::seconds(10)});
+    {
+      // The store (a singleton, made on first use) opens its connections before the lock.
+      test_client client(svc->server.endpoint());
+      ASSERT_EQ(client.request(make(http::verb::get, "/todos", "alice-token")).result(), http::status::ok);
+    }
     sqlite3* other = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
