@@ -3,8 +3,11 @@
 #include <asyncctx/after_cancel.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include <sqlite3.h>
@@ -13,9 +16,14 @@ namespace todo {
 
 namespace {
 
-[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+// `cancelled`: the caller's context was cancelled during the call, so a statement that gave up
+// waiting for a busy database (the busy handler stops at once then) was interrupted, not busy.
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what, bool cancelled = false) {
   std::string message = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   const int primary = rc & 0xff;
+  if (cancelled && (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)) {
+    throw store_interrupted(message + " (cancelled while waiting for the database)");
+  }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw store_busy(message);
   if (primary == SQLITE_INTERRUPT) throw store_interrupted(message);
   throw store_error(message);
@@ -26,7 +34,7 @@ namespace {
 // One SQLite connection with its prepared statements. Used by one thread at a time (a lease).
 class todo_store::connection {
  public:
-  connection(const std::string& path, std::chrono::milliseconds busy_budget) {
+  connection(const std::string& path, std::chrono::milliseconds busy_budget) : busy_budget_(busy_budget) {
     const int rc =
         sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
@@ -34,9 +42,10 @@ class todo_store::connection {
       sqlite3_close(db_);
       throw store_error(message);
     }
-    // SQLite retries a busy database itself, sleeping between tries, up to this budget; then
-    // the statement fails with SQLITE_BUSY (store_busy).
-    sqlite3_busy_timeout(db_, static_cast<int>(busy_budget.count()));
+    // A busy database is retried up to the budget, then the statement fails with SQLITE_BUSY
+    // (store_busy). Our own handler rather than sqlite3_busy_timeout: SQLite's sleeps are
+    // deaf to sqlite3_interrupt, and a cancelled caller must stop waiting at once.
+    sqlite3_busy_handler(db_, &connection::on_busy, this);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec(
@@ -55,6 +64,12 @@ class todo_store::connection {
   connection& operator=(const connection&) = delete;
 
   sqlite3* handle() const noexcept { return db_; }
+
+  // Set (from any thread) when the context of the lease's caller is cancelled, together with
+  // sqlite3_interrupt: stops a wait for a busy database at its next check (within busy_poll).
+  // Cleared when a new lease starts.
+  std::atomic<bool>& cancelled_flag() noexcept { return cancelled_; }
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
 
   void exec(const char* sql) {
     char* error = nullptr;
@@ -80,8 +95,27 @@ class todo_store::connection {
   }
 
  private:
+  static constexpr std::chrono::milliseconds busy_poll{5};
+
+  // SQLite's busy handler: 1 to retry the lock, 0 to give up (count: the retries so far for
+  // this lock). Retries every busy_poll until the budget is spent, giving up at once when the
+  // caller is cancelled.
+  static int on_busy(void* self, int count) noexcept {
+    auto* c = static_cast<connection*>(self);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) c->busy_since_ = now;
+    if (c->cancelled()) return 0;
+    const auto left = c->busy_budget_ - (now - c->busy_since_);
+    if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(busy_poll, left));
+    return c->cancelled() ? 0 : 1;
+  }
+
   sqlite3* db_ = nullptr;
   std::vector<sqlite3_stmt*> statements_;
+  std::chrono::milliseconds busy_budget_;
+  std::chrono::steady_clock::time_point busy_since_;  // the lease's thread only
+  std::atomic<bool> cancelled_{false};
 };
 
 // What a cancellation interrupts: the leased connection, until the lease ends. The mutex
@@ -90,6 +124,7 @@ class todo_store::connection {
 struct interrupt_target {
   std::mutex mutex;
   sqlite3* db = nullptr;
+  std::atomic<bool>* cancelled = nullptr;  // the connection's flag
 };
 
 // A connection borrowed from the store for one call; goes back when destroyed. While it is
@@ -98,10 +133,14 @@ class todo_store::lease {
  public:
   lease(todo_store& store, std::unique_ptr<connection> c)
       : store_(store), c_(std::move(c)), target_(std::make_shared<interrupt_target>()) {
+    c_->cancelled_flag().store(false, std::memory_order_release);
     target_->db = c_->handle();
+    target_->cancelled = &c_->cancelled_flag();
     interrupt_ = asyncctx::after_cancel([t = target_] {
       std::lock_guard lock(t->mutex);
-      if (t->db != nullptr) sqlite3_interrupt(t->db);
+      if (t->db == nullptr) return;
+      t->cancelled->store(true, std::memory_order_release);
+      sqlite3_interrupt(t->db);
     });
   }
   lease(const lease&) = delete;
@@ -111,6 +150,7 @@ class todo_store::lease {
     {
       std::lock_guard lock(target_->mutex);
       target_->db = nullptr;
+      target_->cancelled = nullptr;
     }
     store_.give_back(std::move(c_));
   }
@@ -128,7 +168,8 @@ namespace {
 // Binds and steps one statement; resets it (and clears its bindings) whatever happens.
 class statement_run {
  public:
-  statement_run(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  statement_run(sqlite3* db, const std::atomic<bool>& cancelled, sqlite3_stmt* s)
+      : db_(db), s_(s), cancelled_(cancelled) {}
   ~statement_run() {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
@@ -147,7 +188,7 @@ class statement_run {
     const int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    fail(db_, rc, "step");
+    fail(db_, rc, "step", cancelled_.load(std::memory_order_acquire));
   }
 
   todo_item row() const {
@@ -165,6 +206,7 @@ class statement_run {
   }
   sqlite3* db_;
   sqlite3_stmt* s_;
+  const std::atomic<bool>& cancelled_;
 };
 
 enum statement_index : std::size_t { list_sql, find_sql, create_sql, update_sql, remove_sql };
@@ -199,7 +241,7 @@ void todo_store::give_back(std::unique_ptr<connection> c) noexcept {
 
 std::vector<todo_item> todo_store::list(std::string_view user) {
   lease c = acquire();
-  statement_run run(c->handle(),
+  statement_run run(c->handle(), c->cancelled_flag(),
                     c->statement(list_sql, "SELECT id, title, done FROM todos WHERE user = ?1 ORDER BY id"));
   run.bind(1, user);
   std::vector<todo_item> out;
@@ -209,7 +251,7 @@ std::vector<todo_item> todo_store::list(std::string_view user) {
 
 std::optional<todo_item> todo_store::find(std::string_view user, std::int64_t id) {
   lease c = acquire();
-  statement_run run(c->handle(),
+  statement_run run(c->handle(), c->cancelled_flag(),
                     c->statement(find_sql, "SELECT id, title, done FROM todos WHERE user = ?1 AND id = ?2"));
   run.bind(1, user);
   run.bind(2, id);
@@ -219,9 +261,10 @@ std::optional<todo_item> todo_store::find(std::string_view user, std::int64_t id
 
 todo_item todo_store::create(std::string_view user, std::string_view title, bool done) {
   lease c = acquire();
-  statement_run run(c->handle(), c->statement(create_sql,
-                                              "INSERT INTO todos (user, title, done) VALUES (?1, ?2, ?3)"
-                                              " RETURNING id, title, done"));
+  statement_run run(c->handle(), c->cancelled_flag(),
+                    c->statement(create_sql,
+                                 "INSERT INTO todos (user, title, done) VALUES (?1, ?2, ?3)"
+                                 " RETURNING id, title, done"));
   run.bind(1, user);
   run.bind(2, title);
   run.bind_bool(3, done);
@@ -235,9 +278,10 @@ todo_item todo_store::create(std::string_view user, std::string_view title, bool
 std::optional<todo_item> todo_store::update(std::string_view user, std::int64_t id, const todo_patch& patch) {
   lease c = acquire();
   // NULL parameters keep the column: one statement for every combination of fields.
-  statement_run run(c->handle(), c->statement(update_sql,
-                                              "UPDATE todos SET title = coalesce(?3, title), done = coalesce(?4, done)"
-                                              " WHERE user = ?1 AND id = ?2 RETURNING id, title, done"));
+  statement_run run(c->handle(), c->cancelled_flag(),
+                    c->statement(update_sql,
+                                 "UPDATE todos SET title = coalesce(?3, title), done = coalesce(?4, done)"
+                                 " WHERE user = ?1 AND id = ?2 RETURNING id, title, done"));
   run.bind(1, user);
   run.bind(2, id);
   if (patch.title) run.bind(3, *patch.title);
@@ -251,7 +295,7 @@ std::optional<todo_item> todo_store::update(std::string_view user, std::int64_t 
 
 bool todo_store::remove(std::string_view user, std::int64_t id) {
   lease c = acquire();
-  statement_run run(c->handle(),
+  statement_run run(c->handle(), c->cancelled_flag(),
                     c->statement(remove_sql, "DELETE FROM todos WHERE user = ?1 AND id = ?2 RETURNING id"));
   run.bind(1, user);
   run.bind(2, id);

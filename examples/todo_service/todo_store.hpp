@@ -7,7 +7,9 @@
 //
 // Cancellation: a call made in a cancellable context (asyncctx/cancellation.hpp) is
 // interrupted (sqlite3_interrupt) when that context is cancelled while the call holds its
-// connection, and throws store_interrupted; the connection goes back clean.
+// connection, and throws store_interrupted; the connection goes back clean. A call waiting
+// for a busy database stops waiting too (within 5 ms): SQLite's own busy timeout cannot be
+// interrupted, so the store has its own busy handler.
 // Errors: a database that stays busy or locked past a bounded retry throws store_busy (the
 // service answers 503: the write was not made, nothing is lost silently); any other SQLite
 // failure throws store_error. A todo always belongs to one user: every query filters on it,
