@@ -42,7 +42,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+# tests/tsan.supp: uninstrumented third-party libraries only (see the file).
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp"
 
 # --- step runner ---------------------------------------------------------------------
 failed=()
