@@ -64,6 +64,7 @@ TEST(HttpCancellation, AClientThatDisconnectsCancelsTheHandlersPendingTimerAndPo
   std::promise<std::pair<boost::system::error_code, clock_type::time_point>> timer_done;
   std::promise<std::pair<std::error_code, clock_type::time_point>> job_done;
   std::promise<void> started;
+  std::promise<void> job_running;
   std::mutex keep_mutex;
   std::shared_ptr<boost::asio::steady_timer> timer;
   http_responder kept;
@@ -75,9 +76,13 @@ TEST(HttpCancellation, AClientThatDisconnectsCancelsTheHandlersPendingTimerAndPo
           timer_done.set_value({ec, clock_type::now()});
         }));
         pool.post([&] {
+          job_running.set_value();
           while (!asyncctx::cancelled()) std::this_thread::sleep_for(1ms);
           job_done.set_value({asyncctx::cause(), clock_type::now()});
         });
+        // The client goes only once the job runs: a job whose context is cancelled before it
+        // starts is skipped (thread_pool's rule), and would never report.
+        job_running.get_future().wait();
         std::lock_guard lock(keep_mutex);
         kept = std::move(respond);  // never answers on its own
         started.set_value();
