@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/exception_text.hpp"
@@ -186,6 +187,28 @@ TEST(ThreadPool, EachOfManyTasksSeesItsOwnSubmittersValue) {
   int wrong = 0;
   for (auto& r : results) wrong += r.get() ? 0 : 1;
   EXPECT_EQ(wrong, 0);
+}
+
+// Destroying a pool as soon as its last job has run is ordinary use (sync_wait on tasks that hop
+// through it, then the pool goes out of scope), even while the thread that posted the job is
+// still returning from post(). post() must not touch the pool once the job can have run.
+// (Under TSan, a notify after the lock is released races with the destructor.)
+TEST(ThreadPool, ThePoolMayBeDestroyedAsSoonAsItsLastJobHasRun) {
+  for (int round = 0; round < 2000; ++round) {
+    std::promise<void> ran;
+    std::promise<void> destroyed;
+    std::thread poster;
+    {
+      asyncctx::thread_pool pool(1);
+      poster = std::thread([&] {
+        pool.post([&] { ran.set_value(); });
+        destroyed.get_future().wait();  // the poster outlives the pool, as an io thread would
+      });
+      ran.get_future().wait();
+    }
+    destroyed.set_value();
+    poster.join();
+  }
 }
 
 }  // namespace
