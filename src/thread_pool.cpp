@@ -23,10 +23,11 @@ thread_pool::~thread_pool() {
 }
 
 void thread_pool::push(detail::frame* context, detail::unique_function fn, bool skip_if_cancelled) {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(task{context, std::move(fn), skip_if_cancelled});
-  }
+  // Notified under the lock: once the lock is released a worker may run the job, and the job's
+  // completion may let its owner destroy the pool (sync_wait on tasks that hop through it, then
+  // the pool goes out of scope), so push must not touch the pool after that.
+  std::lock_guard lock(mutex_);
+  queue_.push_back(task{context, std::move(fn), skip_if_cancelled});
   ready_.notify_one();
 }
 
