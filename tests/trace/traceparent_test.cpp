@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <random>
 #include <string>
 
 namespace {
@@ -119,6 +123,58 @@ TEST(Traceparent, EmptyAndGarbageInputIsInvalid) {
   EXPECT_FALSE(parse_traceparent(""));
   EXPECT_FALSE(parse_traceparent(std::string(55, '-')));
   EXPECT_FALSE(parse_traceparent(std::string(200, 'a')));
+}
+
+// The ids' hex codec works 16 characters at a time where the target allows it: every byte
+// value at every position must still be judged one by one.
+TEST(TraceIdHex, EveryCharacterThatIsNotALowercaseHexDigitIsRejectedAtEveryPosition) {
+  const std::string valid_id = "0af7651916cd43dd8448eb211c80319c";
+  for (std::size_t pos = 0; pos < valid_id.size(); ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      std::string hex = valid_id;
+      hex[pos] = static_cast<char>(c);
+      const bool is_digit = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      const auto id = asyncctx::trace::trace_id::from_hex(hex);
+      ASSERT_EQ(id.has_value(), is_digit) << "position " << pos << ", byte " << c;
+      if (id) {
+        ASSERT_EQ(id->to_hex(), hex);
+      }
+    }
+  }
+  for (std::size_t pos = 0; pos < 16; ++pos)
+    EXPECT_FALSE(asyncctx::trace::span_id::from_hex(std::string(16, 'a').replace(pos, 1, "G")));
+}
+
+TEST(TraceIdHex, IdsRoundTripThroughTheirHexForm) {
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 20000; ++i) {
+    asyncctx::trace::trace_id t;
+    asyncctx::trace::span_id s;
+    for (auto& b : t.bytes) b = static_cast<std::uint8_t>(random());
+    for (auto& b : s.bytes) b = static_cast<std::uint8_t>(random());
+    std::string expected;
+    char pair[3];
+    for (const std::uint8_t b : t.bytes) {
+      std::snprintf(pair, sizeof pair, "%02x", b);
+      expected += pair;
+    }
+    ASSERT_EQ(t.to_hex(), expected);
+    ASSERT_EQ(asyncctx::trace::trace_id::from_hex(expected), t);
+    ASSERT_EQ(asyncctx::trace::span_id::from_hex(s.to_hex()), s);
+  }
+}
+
+TEST(TraceIdHex, TheCodecIsUsableInConstantExpressions) {
+  constexpr auto id = asyncctx::trace::span_id::from_hex("b7ad6b7169203331");
+  static_assert(id.has_value() && id->bytes[0] == 0xb7 && id->bytes[7] == 0x31);
+  static_assert(!asyncctx::trace::span_id::from_hex("b7ad6b716920333G"));
+  constexpr auto hex = [] {
+    std::array<char, 16> out{};
+    asyncctx::trace::span_id::from_hex("b7ad6b7169203331")->to_hex(out.data());
+    return out;
+  }();
+  static_assert(hex[0] == 'b' && hex[15] == '1');
+  SUCCEED();
 }
 
 }  // namespace

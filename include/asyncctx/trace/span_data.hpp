@@ -13,11 +13,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -48,15 +50,55 @@ constexpr int lower_hex_value(char c) noexcept {
   return v == 0x100 ? -1 : v;
 }
 
+// Writes the 2 * n lowercase hex digits of the n bytes at `in` to `out`; usable in constant
+// expressions.
+constexpr void encode_lower_hex_scalar(const std::uint8_t* in, std::size_t n, char* out) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = hex_digits[in[i] >> 4];
+    out[2 * i + 1] = hex_digits[in[i] & 0x0f];
+  }
+}
+
+// The same, for n a multiple of 8, at run time (SSE2 on x86-64; elsewhere the scalar loop).
+void encode_lower_hex(const std::uint8_t* in, std::size_t n, char* out) noexcept;
+
+// Decodes 2 * n lowercase hex digits at `hex` into n bytes at `out`; false (out unspecified)
+// when any character is not a lowercase hex digit. One table lookup per digit; usable in
+// constant expressions.
+constexpr bool decode_lower_hex_scalar(const char* hex, std::size_t n, std::uint8_t* out) noexcept {
+  unsigned bad = 0;  // collects the 0x100 flag of any non-digit: one test at the end
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned hi = lower_hex.value[static_cast<unsigned char>(hex[2 * i])];
+    const unsigned lo = lower_hex.value[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= hi | lo;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0f));
+  }
+  return (bad & 0x100) == 0;
+}
+
+// The same, for n a multiple of 8, at run time: compiled, so that it may use the target's
+// vector instructions (SSE2 on x86-64; elsewhere it is decode_lower_hex_scalar).
+bool decode_lower_hex(const char* hex, std::size_t n, std::uint8_t* out) noexcept;
+
 // An N-byte id: all-zero is the invalid id.
 template <std::size_t N>
 struct id_bytes {
+  static_assert(N % 8 == 0, "is_valid reads whole 64-bit words; decode_lower_hex takes multiples of 8 bytes");
   std::array<std::uint8_t, N> bytes{};
 
   static constexpr std::size_t size = N;
   static constexpr std::size_t hex_size = 2 * N;
 
   constexpr bool is_valid() const noexcept {
+    if (!std::is_constant_evaluated()) {
+      std::uint64_t any = 0;
+      for (std::size_t i = 0; i < N; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, bytes.data() + i, 8);
+        any |= w;
+      }
+      return any != 0;
+    }
     for (std::uint8_t b : bytes)
       if (b != 0) return true;
     return false;
@@ -64,9 +106,10 @@ struct id_bytes {
 
   // Writes exactly hex_size lowercase hex digits to out (no terminator).
   constexpr void to_hex(char* out) const noexcept {
-    for (std::size_t i = 0; i < N; ++i) {
-      out[2 * i] = hex_digits[bytes[i] >> 4];
-      out[2 * i + 1] = hex_digits[bytes[i] & 0x0f];
+    if (std::is_constant_evaluated()) {
+      encode_lower_hex_scalar(bytes.data(), N, out);
+    } else {
+      encode_lower_hex(bytes.data(), N, out);
     }
   }
 
@@ -81,14 +124,9 @@ struct id_bytes {
   static constexpr bool parse_hex(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
     if (hex.size() != hex_size) return false;
     std::array<std::uint8_t, N> tmp{};
-    unsigned bad = 0;  // collects the 0x100 flag of any non-digit: one test at the end
-    for (std::size_t i = 0; i < N; ++i) {
-      const unsigned hi = lower_hex.value[static_cast<unsigned char>(hex[2 * i])];
-      const unsigned lo = lower_hex.value[static_cast<unsigned char>(hex[2 * i + 1])];
-      bad |= hi | lo;
-      tmp[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0f));
-    }
-    if ((bad & 0x100) != 0) return false;
+    const bool ok = std::is_constant_evaluated() ? decode_lower_hex_scalar(hex.data(), N, tmp.data())
+                                                 : decode_lower_hex(hex.data(), N, tmp.data());
+    if (!ok) return false;
     out = tmp;
     return true;
   }
