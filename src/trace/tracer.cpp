@@ -146,7 +146,7 @@ void span_ref::add_link(const span_context& linked, std::vector<attribute> attri
     ++r->data.dropped_links;
     return;
   }
-  span_link l{linked.trace, linked.span, linked.state.header(), linked.flags, std::move(attributes), 0};
+  span_link l{linked.trace, linked.span, std::string(linked.state.header()), linked.flags, std::move(attributes), 0};
   limit_attributes(l.attributes, l.dropped_attributes, limits.max_attributes_per_link);
   r->data.links.push_back(std::move(l));
 }
