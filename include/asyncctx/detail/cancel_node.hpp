@@ -27,6 +27,7 @@
 
 #include <asyncctx/detail/config.hpp>
 #include <asyncctx/detail/frame.hpp>
+#include <asyncctx/detail/spin_lock.hpp>
 #include <asyncctx/detail/thread_state.hpp>
 #include <asyncctx/detail/unique_function.hpp>
 
@@ -35,7 +36,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <system_error>
-#include <thread>
 #include <utility>
 
 namespace asyncctx {
@@ -48,22 +48,6 @@ inline constexpr std::uint64_t cancellation_key = key_step;
 
 using deadline_clock = std::chrono::steady_clock;
 inline constexpr deadline_clock::time_point no_deadline = deadline_clock::time_point::max();
-
-// A lock held for a few pointer updates only; no callback ever runs under it.
-class spin_lock {
- public:
-  void lock() noexcept {
-    for (unsigned spins = 0; locked_.exchange(true, std::memory_order_acquire); ++spins) {
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins > 64) std::this_thread::yield();
-      }
-    }
-  }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> locked_{false};
-};
 
 class cancel_node;
 
