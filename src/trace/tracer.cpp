@@ -1,5 +1,6 @@
 // Spans, tracers and tracer providers.
 #include <asyncctx/detail/error_channel.hpp>
+#include <asyncctx/detail/spin_lock.hpp>
 #include <asyncctx/trace/current_span.hpp>
 #include <asyncctx/trace/id_generator.hpp>
 #include <asyncctx/trace/suppress.hpp>
@@ -34,9 +35,10 @@ struct span_state {
 };
 
 // `data` is guarded by `mutex` until `ended` is set, after which it has been handed to the
-// processors.
+// processors. The critical sections are a few stores or one attribute's insertion, shorter
+// than a std::mutex's own lock and unlock, so the lock is a spin lock.
 struct recording_state : span_state {
-  std::mutex mutex;
+  asyncctx::detail::spin_lock mutex;
   span_data data;
   std::shared_ptr<provider_state> provider;
 };
@@ -79,7 +81,9 @@ void put_attribute(std::vector<attribute>& attributes, std::uint32_t& dropped, s
     ++dropped;
     return;
   }
-  attributes.push_back(attribute{std::string(key), std::move(value)});
+  attribute& a = attributes.emplace_back();  // built in place: no temporary to move and destroy
+  a.key.assign(key);
+  a.value = std::move(value);
 }
 
 void limit_attributes(std::vector<attribute>& attributes, std::uint32_t& dropped, std::size_t limit) {
