@@ -10,9 +10,13 @@
 //   todo_service --serve PORT    keeps serving on 127.0.0.1:PORT (tokens: alice-token,
 //                                bob-token) until interrupted
 //   --db PATH                    the SQLite database (default ":memory:")
+//   --telemetry off              no log lines and no recorded spans (the log level is off,
+//                                the sampler drops every span): the service's own cost,
+//                                for bench/todo_rps.sh's like-for-like row
 #include <asyncctx/asio/http_server.hpp>
 #include <asyncctx/log/logger.hpp>
 #include <asyncctx/log/spdlog_formatter.hpp>
+#include <asyncctx/trace/batch_span_processor.hpp>
 #include <asyncctx/trace/json_lines_exporter.hpp>
 #include <asyncctx/trace/log_fields.hpp>
 #include <asyncctx/trace/otel_environment.hpp>
@@ -54,6 +58,7 @@ using tcp = boost::asio::ip::tcp;
 struct settings {
   std::optional<unsigned short> serve_port;
   std::string db = ":memory:";
+  bool telemetry = true;
 };
 
 settings parse_arguments(int argc, char** argv) {
@@ -64,8 +69,11 @@ settings parse_arguments(int argc, char** argv) {
       s.serve_port = static_cast<unsigned short>(std::strtoul(argv[++i], nullptr, 10));
     } else if (arg == "--db" && i + 1 < argc) {
       s.db = argv[++i];
+    } else if (arg == "--telemetry" && i + 1 < argc &&
+               (std::strcmp(argv[i + 1], "on") == 0 || std::strcmp(argv[i + 1], "off") == 0)) {
+      s.telemetry = std::strcmp(argv[++i], "on") == 0;
     } else {
-      std::fprintf(stderr, "usage: todo_service [--serve PORT] [--db PATH]\n");
+      std::fprintf(stderr, "usage: todo_service [--serve PORT] [--db PATH] [--telemetry on|off]\n");
       std::exit(2);
     }
   }
@@ -222,26 +230,36 @@ int main(int argc, char** argv) {
     }
     auto logger = std::make_shared<spdlog::logger>("todo", sink);
     asyncctx::log::configure(*logger, asyncctx::log::line_format::json);
+    if (!s.telemetry) logger->set_level(spdlog::level::off);
     spdlog::set_default_logger(logger);
     trace::add_log_trace_fields();
 
-    // Spans: OTLP when configured, else JSON lines to todo_spans.jsonl; the demo also keeps
-    // them in memory for its trace tree.
+    // Spans: OTLP when configured, else JSON lines to todo_spans.jsonl. The demo also keeps
+    // them in memory for its trace tree (a server that keeps serving must not: it would keep
+    // every span it ever made), and writes the file as each span ends; the server writes it
+    // from a batch processor's thread, off the requests' path.
     auto collector = std::make_shared<span_collector>();
-    std::vector<std::shared_ptr<trace::span_processor>> extra = {
-        std::make_shared<trace::simple_span_processor>(collector)};
+    std::vector<std::shared_ptr<trace::span_processor>> extra;
+    if (!s.serve_port) extra.push_back(std::make_shared<trace::simple_span_processor>(collector));
     std::shared_ptr<trace::tracer_provider> provider;
-    const bool otlp = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != nullptr ||
-                      std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != nullptr;
+    const bool otlp = s.telemetry && (std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != nullptr ||
+                                      std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != nullptr);
     if (otlp) {
       trace::otel_environment env = trace::read_otel_environment();
       if (env.service_name.empty()) env.service_name = "todo_service";
       provider = trace::make_tracing(env, std::cerr, extra).provider;
     } else {
-      extra.push_back(std::make_shared<trace::simple_span_processor>(
-          std::make_shared<trace::json_lines_exporter>(std::string("todo_spans.jsonl"))));
+      auto file = std::make_shared<trace::json_lines_exporter>(std::string("todo_spans.jsonl"));
+      if (s.serve_port) {
+        extra.push_back(std::make_shared<trace::batch_span_processor>(file));
+      } else {
+        extra.push_back(std::make_shared<trace::simple_span_processor>(file));
+      }
       provider = std::make_shared<trace::tracer_provider>(trace::tracer_provider_options{
-          .res = trace::resource{{{"service.name", std::string("todo_service")}}}, .processors = extra});
+          .res = trace::resource{{{"service.name", std::string("todo_service")}}},
+          .span_sampler =
+              s.telemetry ? trace::parent_based_sampler(trace::always_on_sampler()) : trace::always_off_sampler(),
+          .processors = extra});
     }
 
     todo::todo_service service(
