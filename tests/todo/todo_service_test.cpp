@@ -326,6 +326,37 @@ TEST(TodoService, SqlInjectionTitlesAreStoredVerbatimAndNeverExecuted) {
   EXPECT_FALSE(std::filesystem::exists("/tmp/evil.db"));
 }
 
+// Todos are written to the body directly, not through nlohmann::ordered_json: the bytes must
+// be what ordered_json's dump gives (and what the Node twin's JSON.stringify gives), for
+// every ASCII character, escapes included, and for UTF-8 titles.
+TEST(TodoService, TodosAreWrittenByteForByteAsOrderedJsonWritesThem) {
+  using ordered = nlohmann::ordered_json;
+  auto svc = make_service();
+  test_client client(svc->server.endpoint());
+  std::vector<std::string> titles;
+  std::string every_ascii;
+  for (int c = 1; c < 128; ++c) every_ascii += static_cast<char>(c);
+  titles.push_back(every_ascii);
+  titles.push_back("quote \" backslash \\ slash / tab \t newline \n");
+  titles.push_back("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x93\x9d and \\ \"");
+  titles.push_back("x");
+  ordered expected = ordered::array();
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    const bool done = i % 2 == 1;
+    const http_response res = client.request(
+        make(http::verb::post, "/todos", "alice-token", ordered{{"title", titles[i]}, {"done", done}}.dump()));
+    ASSERT_EQ(res.result(), http::status::created) << i;
+    const ordered one{{"id", ordered::parse(res.body())["id"]}, {"title", titles[i]}, {"done", done}};
+    EXPECT_EQ(res.body(), one.dump()) << i;
+    expected.push_back(one);
+    const http_response got =
+        client.request(make(http::verb::get, "/todos/" + std::to_string(one["id"].get<std::int64_t>()), "alice-token"));
+    EXPECT_EQ(got.body(), one.dump()) << i;
+  }
+  EXPECT_EQ(client.request(make(http::verb::get, "/todos", "alice-token")).body(), expected.dump());
+  EXPECT_EQ(client.request(make(http::verb::get, "/todos", "bob-token")).body(), "[]");
+}
+
 // A file database locked by another process's exclusive transaction: the write waits its
 // bounded budget, then gets 503 with Retry-After; nothing is half-written, and once the lock
 // goes the same write succeeds.
