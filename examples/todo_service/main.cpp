@@ -10,6 +10,7 @@
 //   todo_service --serve PORT    keeps serving on 127.0.0.1:PORT (tokens: alice-token,
 //                                bob-token) until interrupted
 //   --db PATH                    the SQLite database (default ":memory:")
+//   --db-threads N               threads of the database pool (default: one per connection)
 //   --telemetry off              no log lines and no recorded spans (the log level is off,
 //                                the sampler drops every span): the service's own cost,
 //                                for bench/todo_rps.sh's like-for-like row
@@ -59,6 +60,7 @@ struct settings {
   std::optional<unsigned short> serve_port;
   std::string db = ":memory:";
   bool telemetry = true;
+  unsigned db_threads = 0;  // 0: one per database connection
 };
 
 settings parse_arguments(int argc, char** argv) {
@@ -69,11 +71,13 @@ settings parse_arguments(int argc, char** argv) {
       s.serve_port = static_cast<unsigned short>(std::strtoul(argv[++i], nullptr, 10));
     } else if (arg == "--db" && i + 1 < argc) {
       s.db = argv[++i];
+    } else if (arg == "--db-threads" && i + 1 < argc) {
+      s.db_threads = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
     } else if (arg == "--telemetry" && i + 1 < argc &&
                (std::strcmp(argv[i + 1], "on") == 0 || std::strcmp(argv[i + 1], "off") == 0)) {
       s.telemetry = std::strcmp(argv[++i], "on") == 0;
     } else {
-      std::fprintf(stderr, "usage: todo_service [--serve PORT] [--db PATH] [--telemetry on|off]\n");
+      std::fprintf(stderr, "usage: todo_service [--serve PORT] [--db PATH] [--db-threads N] [--telemetry on|off]\n");
       std::exit(2);
     }
   }
@@ -262,8 +266,10 @@ int main(int argc, char** argv) {
           .processors = extra});
     }
 
-    todo::todo_service service(
-        {.store = {.path = s.db}, .tracing = provider, .tokens = {{"alice-token", "alice"}, {"bob-token", "bob"}}});
+    todo::todo_service service({.store = {.path = s.db},
+                                .db_threads = s.db_threads,
+                                .tracing = provider,
+                                .tokens = {{"alice-token", "alice"}, {"bob-token", "bob"}}});
 
     boost::asio::io_context ioc;
     asyncctx::asio::http_server server(

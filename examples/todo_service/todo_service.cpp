@@ -34,7 +34,7 @@ std::string route_of(const asyncctx::asio::http_request& req) {
 
 todo_service::todo_service(service_options options)
     : options_(std::move(options)),
-      pool_(options_.db_threads),
+      pool_(options_.db_threads != 0 ? options_.db_threads : todo_store::connection_count(options_.store)),
       api_(auth_, pool_, provider_or_silent(options_.tracing)->tracer("todo_service", "1.0"), options_.api) {
   options_.tracing = provider_or_silent(std::move(options_.tracing));
   for (auto& [token, name] : options_.tokens) auth_.issue(token, name);

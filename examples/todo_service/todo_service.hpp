@@ -32,7 +32,10 @@ namespace todo {
 struct service_options {
   todo_store::options store{};
   api_options api{};
-  unsigned db_threads = 4;
+  // Threads of the database pool; 0: one per database connection (store.connections for a
+  // file, 1 for ":memory:", which is one shared connection). More threads than connections
+  // only queue on the connections: each wait and hand-over is a futex sleep and wake-up.
+  unsigned db_threads = 0;
   // Each request's deadline (its response is a 503 after it); zero: none.
   std::chrono::milliseconds deadline{10000};
   // Where the spans go; null: nowhere (a provider without processors).

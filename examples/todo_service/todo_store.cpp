@@ -213,10 +213,14 @@ enum statement_index : std::size_t { list_sql, find_sql, create_sql, update_sql,
 
 }  // namespace
 
+unsigned todo_store::connection_count(const options& opts) noexcept {
+  const bool in_memory = opts.path == ":memory:" || opts.path.empty();
+  return in_memory ? 1 : std::max(1u, opts.connections);
+}
+
 todo_store::todo_store(options opts) : options_(std::move(opts)) {
-  const bool in_memory = options_.path == ":memory:" || options_.path.empty();
-  if (in_memory) options_.path = ":memory:";
-  const unsigned n = in_memory ? 1 : std::max(1u, options_.connections);
+  const unsigned n = connection_count(options_);
+  if (options_.path.empty()) options_.path = ":memory:";
   for (unsigned i = 0; i < n; ++i) idle_.push_back(std::make_unique<connection>(options_.path, options_.busy_budget));
 }
 

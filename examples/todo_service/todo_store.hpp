@@ -74,6 +74,8 @@ class todo_store {
 
   // Opens (creating the file and table when missing). Throws store_error.
   explicit todo_store(options opts);
+  // How many connections a store with these options opens (1 for ":memory:").
+  static unsigned connection_count(const options& opts) noexcept;
   ~todo_store();
   todo_store(const todo_store&) = delete;
   todo_store& operator=(const todo_store&) = delete;

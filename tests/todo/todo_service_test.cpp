@@ -390,6 +390,18 @@ TEST(TodoService, ABusyDatabaseGets503ThenTheRetrySucceedsAndNothingIsLost) {
   std::filesystem::remove(path + "-shm");
 }
 
+// More pool threads than connections would only queue on the connections (a futex sleep and
+// wake-up per hand-over): by default the pool has one thread per connection.
+TEST(TodoService, TheDatabasePoolHasOneThreadPerConnectionByDefault) {
+  EXPECT_EQ(todo::todo_service(todo::service_options{}).db_pool().size(), 1u) << ":memory: is one connection";
+  EXPECT_EQ(todo::todo_service(todo::service_options{.store = {.path = "/tmp/todo_pool_test.db", .connections = 3}})
+                .db_pool()
+                .size(),
+            3u);
+  EXPECT_EQ(todo::todo_service(todo::service_options{.db_threads = 2}).db_pool().size(), 2u) << "unless asked";
+  std::filesystem::remove("/tmp/todo_pool_test.db");
+}
+
 TEST(TodoService, TheDatabasePoolIsLeftCleanAfterRequests) {
   // The store is called on a pool thread in the request's scope; afterwards the pool thread
   // is back in its own (empty) context: no user, no scope.
