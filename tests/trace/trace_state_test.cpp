@@ -252,7 +252,9 @@ TEST(TraceState, ParsingAgreesWithAPlainReadingOfTheGrammar) {
                                            " ", std::string(256, 'v'), std::string(257, 'v'), "12345678abcdefgh,",
                                            // 8 or more characters, so the word-at-a-time check judges them
                                            "abcdefg=hijklmno", "a value with spaces", "0123456\t89abcdef",
-                                           "abcdefgh\x7fijk", "abcd\x01efghijkl",
+                                           "abcdefgh\x7fijk",
+                                           "abcd\x01"
+                                           "efghijkl",
                                            "abc\xff"
                                            "defghijklm",
                                            "abcdefghijklmno "};

@@ -124,9 +124,13 @@ struct id_bytes {
   static constexpr bool parse_hex(std::string_view hex, std::array<std::uint8_t, N>& out) noexcept {
     if (hex.size() != hex_size) return false;
     std::array<std::uint8_t, N> tmp{};
-    const bool ok = std::is_constant_evaluated() ? decode_lower_hex_scalar(hex.data(), N, tmp.data())
-                                                 : decode_lower_hex(hex.data(), N, tmp.data());
-    if (!ok) return false;
+    // An if, not `const bool ok = is_constant_evaluated() ? … : …`: a const integral
+    // variable's initializer is manifestly constant-evaluated, where the test is always true.
+    if (std::is_constant_evaluated()) {
+      if (!decode_lower_hex_scalar(hex.data(), N, tmp.data())) return false;
+    } else if (!decode_lower_hex(hex.data(), N, tmp.data())) {
+      return false;
+    }
     out = tmp;
     return true;
   }
