@@ -13,12 +13,13 @@
 # major against that Node's own headers (no header download) and cached in
 # bench/compare/.node26/todo-node<major> (kept out of git). The first run builds the addon
 # twice: several minutes each on a busy 2-core machine.
-# Both services run as they ship: ours with 2 io threads and SQLite on a 4-thread pool (the
-# request's context goes along), Node's on its one JavaScript thread with synchronous
-# better-sqlite3 calls. Ours runs twice: as it ships (two JSON log lines and three spans per
-# request, the spans written to a JSON-lines file by a batch processor), and with
-# --telemetry off, which does the same work as the Node twin (no logs, no spans): the
-# target is judged on that like-for-like row; the other shows what the telemetry costs. Each is seeded with the same 10 todos for alice, and every server must
+# Both services run as they ship: ours with 2 io threads and SQLite (":memory:", one
+# connection) on a 1-thread pool (the request's context goes along), Node's on its one
+# JavaScript thread with synchronous better-sqlite3 calls. Ours runs twice: as it ships (two
+# JSON log lines and three spans per request, the spans written to a JSON-lines file by a
+# batch processor), and with --telemetry off, which does the same work as the Node twin (no
+# logs, no spans): the target is judged on that like-for-like row; the other shows what the
+# telemetry costs. Each is seeded with the same 10 todos for alice, and every server must
 # give the same status and body for a few requests before any load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
